@@ -1,0 +1,191 @@
+"""The Python API notebooks and reviews use: KPI values, trends and comparisons.
+
+>>> import kpitools
+>>> data = kpitools.load("data/demo")                                   # doctest: +SKIP
+>>> kpitools.kpis(data, period="2026-W10", by="queue")                  # doctest: +SKIP
+>>> kpitools.trend(data, "fcr", grain="week", periods=13, end="2026-W10")  # doctest: +SKIP
+>>> kpitools.compare(data, "2026-W10", against="previous")              # doctest: +SKIP
+
+Every function returns a tidy pandas DataFrame, one row per period, group and KPI, with the
+machine values (fractions, seconds, raw scores); format them with :mod:`kpitools.formatting`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .engine import check_by, compute_measures
+from .errors import ConfigError, PeriodError
+from .formulas import kpi_frame
+from .periods import GRAINS, Period
+from .stats import mean_interval, nps_interval, wilson
+from .targets import rag_status
+
+COLUMNS = ["period", "kpi", "label", "value", "unit", "variant", "numerator", "denominator", "n",
+           "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]
+
+
+def _period(p) -> Period:
+    return p if isinstance(p, Period) else Period.parse(p)
+
+
+def _check_variant(data, variant):
+    if variant is None:
+        return
+    names = {v for k in data.registry.kpis.values() for v in k.variants}
+    if variant not in names:
+        raise ConfigError(f"unknown variant {variant!r}; choose one of {', '.join(sorted(names))}")
+
+
+def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ...],
+            periods: list[Period]) -> pd.DataFrame:
+    """Add label, unit, target, RAG status, sample size, intervals and partial flags."""
+    reg = data.registry
+    first, last = data.coverage
+    partial = {p.label: not p.is_covered_by(first, last) for p in periods}
+    keyed = measures.set_index(["period", *by]) if len(measures) else None
+    rows = []
+    for rec in frame.to_dict("records"):
+        kpi = reg[rec["kpi"]]
+        group = {d: rec[d] for d in by}
+        th = data.targets.for_row(kpi, group)
+        value = rec["value"]
+        value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+        n = None if kpi.is_count or rec["denominator"] != rec["denominator"] else rec["denominator"]
+        small = bool(kpi.min_sample and (n or 0) < kpi.min_sample)
+        ci = (None, None)
+        if value is not None and keyed is not None:
+            m = keyed.loc[tuple([rec["period"], *[rec[d] for d in by]])] if by else keyed.loc[rec["period"]]
+            if isinstance(m, pd.DataFrame):
+                m = m.iloc[0]
+            if kpi.ci == "wilson":
+                ci = wilson(rec["numerator"], rec["denominator"])
+            elif kpi.ci == "nps":
+                ci = nps_interval(m["nps_promoters"], m["nps_detractors"], m["nps_responses"])
+            elif kpi.ci == "mean":
+                f = kpi.formula()
+                total = sum(c * m[k] for k, c in f.numerator.items())
+                ci = mean_interval(total, m[kpi.ci_squares], rec["denominator"])
+        rows.append({
+            **rec,
+            "value": value,
+            "label": kpi.label,
+            "unit": kpi.unit,
+            "n": None if n is None else int(round(n)),
+            "target": th.target,
+            "warning": th.warning,
+            "critical": th.critical,
+            "direction": kpi.direction,
+            "status": None if small else rag_status(kpi.direction, value, th),
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "small_sample": small,
+            "partial": partial.get(rec["period"], False),
+        })
+    cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "warning", "critical", "direction"]
+    out = pd.DataFrame(rows, columns=cols)
+    out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
+    return out
+
+
+def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None = None,
+                     kpis: list[str] | None = None, backend=None) -> pd.DataFrame:
+    """KPI values for several periods of one grain in a single pass over the data."""
+    by = check_by(by)
+    _check_variant(data, variant)
+    grains = {p.grain for p in periods}
+    if len(grains) != 1:
+        raise PeriodError(f"periods must share one grain, got {sorted(grains)}")
+    selected = data.registry.select(kpis)
+    measures = compute_measures(data, periods, by, backend=backend)
+    frame = kpi_frame(measures.frame, selected, data.registry, measures.unavailable,
+                      ["period", *by], variant)
+    return _enrich(data, frame, measures.frame, by, periods)
+
+
+def kpis(data, period, by=None, variant: str | None = None, kpis: list[str] | None = None,
+         backend=None) -> pd.DataFrame:
+    """KPI values for one period.
+
+    Parameters
+    ----------
+    data : a Dataset from :func:`kpitools.load`
+    period : a label (``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026-03-02``) or Period
+    by : dimension(s) to group by: queue, channel, agent_id, team, issue_type
+        (a list or a comma-separated string)
+    variant : service-level variant (exclude_short, negative, ignore, positive)
+    kpis : KPI ids to compute (default: the whole catalogue)
+
+    Returns
+    -------
+    DataFrame with columns period, <by…>, kpi, label, value, unit, variant, numerator,
+    denominator, n, target, status, ci_low, ci_high, small_sample, partial, reason.
+
+    Examples
+    --------
+    >>> kpis(data, "2026-W10", by="channel", kpis=["service_level"])   # doctest: +SKIP
+    """
+    return kpis_for_periods(data, [_period(period)], by, variant, kpis, backend)
+
+
+def trend(data, kpi: str | list[str] | None = None, grain: str = "week", periods: int = 13,
+          end=None, by=None, variant: str | None = None, backend=None) -> pd.DataFrame:
+    """KPI values for the ``periods`` periods of ``grain`` ending with ``end``.
+
+    ``end`` defaults to the latest complete period in the data.
+
+    >>> trend(data, "aht", grain="month", periods=12)                  # doctest: +SKIP
+    """
+    if grain not in GRAINS:
+        raise PeriodError(f"unknown grain {grain!r}; use one of {', '.join(GRAINS)}")
+    if end is None:
+        from .periods import latest_complete
+
+        first, last = data.coverage
+        if first is None:
+            raise PeriodError(f"{data.path}: no contacts in the data, so no trend")
+        end = latest_complete(first, last, grain)
+    end = _period(end)
+    if end.grain != grain:
+        end = Period.containing(end.end, grain)
+    ids = [kpi] if isinstance(kpi, str) else kpi
+    return kpis_for_periods(data, end.history(periods), by, variant, ids, backend)
+
+
+def compare(data, period, against: str = "previous", by=None, variant: str | None = None,
+            kpis: list[str] | None = None, backend=None) -> pd.DataFrame:
+    """This period's KPIs next to a comparison period, with the change.
+
+    ``against`` is ``previous`` or ``last_year``. ``change`` is null (with ``change_note``)
+    when the comparison is not like for like: either period is partial, or a value is null.
+    NPS changes are in points; other changes are in the KPI's unit.
+    """
+    p = _period(period)
+    other = {"previous": p.previous, "last_year": p.same_last_year}.get(against)
+    if other is None:
+        raise ConfigError(f"against must be 'previous' or 'last_year', not {against!r}")
+    q = other()
+    by = check_by(by)
+    now = globals()["kpis"](data, p, by, variant, kpis, backend)
+    then = globals()["kpis"](data, q, by, variant, kpis, backend)
+    keys = [*by, "kpi"]
+    then = then[[*keys, "period", "value", "partial", "n"]].rename(columns={
+        "period": "compare_period", "value": "compare_value", "partial": "compare_partial",
+        "n": "compare_n"})
+    out = now.merge(then, on=keys, how="left")
+    first, last = data.coverage
+    out["compare_period"] = q.label
+    out["compare_partial"] = out["compare_partial"].fillna(not q.is_covered_by(first, last)).astype(bool)
+    change = out["value"] - out["compare_value"]
+    like_for_like = ~out["partial"] & ~out["compare_partial"]
+    out["change"] = change.where(like_for_like & change.notna())
+    out["change_note"] = np.select(
+        [out["partial"], out["compare_partial"], out["compare_value"].isna()],
+        [f"{p.label} is partial", f"{q.label} is partial", f"no value for {q.label}"],
+        default=None,
+    )
+    out["change_note"] = out["change_note"].where(out["change"].isna(), None)
+    return out

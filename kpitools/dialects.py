@@ -1,0 +1,54 @@
+"""The only engine-specific SQL in kpitools.
+
+Every query the engine runs is written in a plain subset both DuckDB and Spark SQL accept
+(CASE, SUM, COUNT, CAST, joins, RANGE window frames on an integer key). The few functions
+whose names differ between engines are spelled here, one entry per engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    epoch_us: str  # integer microseconds since the epoch of a TIMESTAMP
+    days_between: str  # whole days from {a} to {b}
+    date_literal: str
+    timestamp_literal: str
+
+    def seconds_between(self, start: str, end: str) -> str:
+        """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
+        return f"(({self.epoch_us.format(end)} - {self.epoch_us.format(start)}) / 1000000.0)"
+
+    def micros(self, expr: str) -> str:
+        return self.epoch_us.format(expr)
+
+    def days(self, a: str, b: str) -> str:
+        return self.days_between.format(a=a, b=b)
+
+    def date(self, value) -> str:
+        return self.date_literal.format(value)
+
+    def timestamp(self, value) -> str:
+        return self.timestamp_literal.format(value)
+
+
+DUCKDB = Dialect(
+    name="duckdb",
+    epoch_us="epoch_us({})",
+    days_between="date_diff('day', {a}, {b})",
+    date_literal="DATE '{}'",
+    timestamp_literal="TIMESTAMP '{}'",
+)
+
+SPARK = Dialect(
+    name="spark",
+    epoch_us="unix_micros({})",
+    days_between="datediff({b}, {a})",
+    date_literal="DATE '{}'",
+    timestamp_literal="TIMESTAMP '{}'",
+)
+
+DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

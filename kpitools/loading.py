@@ -1,0 +1,305 @@
+"""Load a data folder (SPEC §2) into DuckDB, checking columns, types and basic values.
+
+A data folder holds one file per table, ``<table>.parquet`` or ``<table>.csv``. Only
+``interactions`` is required. Every column is cast to its canonical type; the first value
+that does not fit is reported with its file, column, row and value, and nothing is loaded.
+Raw files are only ever read.
+
+>>> import kpitools
+>>> data = kpitools.load("data/demo")            # doctest: +SKIP
+>>> data.coverage                                 # doctest: +SKIP
+(datetime.date(2024, 11, 4), datetime.date(2026, 11, 15))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .errors import DataError
+from .registry import Registry, registry as default_registry
+from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column
+from .targets import Targets
+
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
+NON_NEGATIVE = {
+    "interactions": ("talk_s", "hold_s", "acw_s"),
+    "agent_activity": ("logged_in_s", "handling_s", "available_s", "paid_s"),
+}
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    table: str
+    path: Path
+    format: str  # "csv" or "parquet"
+
+    @property
+    def reader(self) -> str:
+        p = str(self.path).replace("'", "''")
+        if self.format == "parquet":
+            return f"read_parquet('{p}')"
+        return f"read_csv('{p}', all_varchar = true, header = true)"
+
+
+@dataclass
+class Dataset:
+    """A loaded data folder: a DuckDB connection with one view or table per input table.
+
+    Attributes
+    ----------
+    path : the data folder
+    con : the DuckDB connection (tables ``interactions``, ``surveys`` … as loaded)
+    files : table name -> SourceFile for the tables present
+    params : registry parameters with any overrides (thresholds, time zone …)
+    targets : per-queue / per-channel target overrides
+    """
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    files: dict[str, SourceFile]
+    params: dict
+    targets: Targets
+    registry: Registry = field(default_factory=lambda: default_registry)
+    _coverage: tuple | None = None
+
+    @property
+    def backend(self):
+        """The engine backend that runs KPI SQL on this data (DuckDB here)."""
+        from .engine import DuckDBBackend
+
+        return DuckDBBackend(self.con)
+
+    def has(self, table: str) -> bool:
+        return table in self.files
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.files)
+
+    @property
+    def coverage(self) -> tuple[dt.date | None, dt.date | None]:
+        """First and last day with contacts (business time)."""
+        if self._coverage is None:
+            first, last = self.con.execute(
+                "SELECT CAST(MIN(arrived_at) AS DATE), CAST(MAX(arrived_at) AS DATE) FROM interactions"
+            ).fetchall()[0]
+            self._coverage = (first, last)
+        return self._coverage
+
+    def sql(self, query: str):
+        """Run SQL against the loaded tables and return a pandas DataFrame."""
+        return self.con.execute(query).df()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __repr__(self) -> str:
+        first, last = self.coverage
+        return f"<Dataset {self.path} tables={self.tables} coverage={first}..{last}>"
+
+
+def find_files(path: Path) -> dict[str, SourceFile]:
+    if not path.is_dir():
+        raise DataError(f"data folder {path} does not exist (generate one with `kpitools demo-data --out {path}`)")
+    files = {}
+    for name in TABLES:
+        for fmt in ("parquet", "csv"):  # Parquet wins when both exist: it carries its types.
+            candidate = path / f"{name}.{fmt}"
+            if candidate.is_file():
+                files[name] = SourceFile(name, candidate, fmt)
+                break
+    if "interactions" not in files:
+        raise DataError(
+            f"{path}: no interactions.csv or interactions.parquet; the interactions table is required"
+        )
+    return files
+
+
+def _cast(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, str | None, str]:
+    """(cast expression, condition that flags a bad value or None, what a good value is)."""
+    name = f'"{col.name}"'
+    target = DUCKDB_TYPES[col.type]
+    if source_type is None:
+        return f"CAST(NULL AS {target})", None, ""
+    st = source_type.upper()
+    is_text = st == "VARCHAR"
+    if col.type == "string":
+        return f"CAST({name} AS VARCHAR)", None, "text"
+    if col.type == "timestamp":
+        if is_text:
+            return (
+                f"CAST(TRY_CAST({name} AS TIMESTAMPTZ) AS TIMESTAMP)",
+                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMPTZ) IS NULL",
+                "an ISO 8601 timestamp such as 2026-03-02T09:15:00",
+            )
+        if st.startswith("TIMESTAMP") or st == "DATE":
+            return f"CAST({name} AS TIMESTAMP)", None, ""
+        return "", "TRUE", "a timestamp"
+    if col.type == "date":
+        if is_text:
+            return (
+                f"CAST(TRY_CAST(TRY_CAST({name} AS TIMESTAMP) AS DATE) AS DATE)",
+                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP) IS NULL",
+                "an ISO 8601 date such as 2026-03-02",
+            )
+        if st.startswith("TIMESTAMP") or st == "DATE":
+            return f"CAST({name} AS DATE)", None, ""
+        return "", "TRUE", "a date"
+    if col.type in ("number", "integer"):
+        good = "a number" if col.type == "number" else "a whole number"
+        if is_text or st.startswith(NUMERIC_TYPES) or st.startswith("DECIMAL"):
+            as_double = f"TRY_CAST({name} AS DOUBLE)"
+            bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR isnan({as_double}))"
+            if col.type == "integer":
+                bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR {as_double} <> round({as_double}))"
+                return f"CAST({as_double} AS BIGINT)", bad, good
+            if not is_text:
+                bad = None if not st.startswith(("FLOAT", "DOUBLE", "REAL")) else f"isnan({name})"
+            return f"{as_double}", bad, good
+        return "", "TRUE", good
+    if col.type == "bool":
+        if st == "BOOLEAN":
+            return name, None, ""
+        if is_text or st.startswith(NUMERIC_TYPES):
+            return (
+                f"TRY_CAST({name} AS BOOLEAN)",
+                f"{name} IS NOT NULL AND TRY_CAST({name} AS BOOLEAN) IS NULL",
+                "true or false",
+            )
+        return "", "TRUE", "true or false"
+    raise AssertionError(col.type)
+
+
+def _quote(value) -> str:
+    text = "" if value is None else str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _describe(con, src: SourceFile) -> dict[str, str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {src.reader}").fetchall()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise DataError(f"{src.path}: cannot read this {src.format.upper()} file ({first_line})") from None
+    return {r[0]: r[1] for r in rows}
+
+
+def _table_sql(con, src: SourceFile) -> str:
+    """SELECT that yields the canonical columns of one source file, after checking it."""
+    table = TABLES[src.table]
+    columns = _describe(con, src)
+    missing = [c.name for c in table.columns if c.required and c.name not in columns]
+    if missing:
+        raise DataError(
+            f"{src.path}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (found: {', '.join(columns) or 'none'})"
+        )
+    selects, checks = [], []  # checks: (column, condition, what a good value is)
+    for col in table.columns:
+        expr, bad, good = _cast(col, columns.get(col.name), tz_aware=False)
+        if bad == "TRUE":
+            raise DataError(
+                f"{src.path}: column {col.name} has type {columns[col.name]}, expected {good}"
+            )
+        selects.append(f"{expr} AS {col.name}")
+        if bad:
+            checks.append((col.name, bad, f"is not {good}"))
+        if col.name in columns and not col.nullable:
+            checks.append((col.name, f'"{col.name}" IS NULL', "is empty (a value is required)"))
+        if col.name in columns and col.name in NON_NEGATIVE.get(src.table, ()):
+            checks.append((col.name, f"TRY_CAST(\"{col.name}\" AS DOUBLE) < 0", "is negative (durations are seconds >= 0)"))
+        allowed = ALLOWED_VALUES.get((src.table, col.name))
+        if allowed and col.name in columns:
+            listed = ", ".join(f"'{a}'" for a in allowed)
+            checks.append((col.name, f'"{col.name}" IS NOT NULL AND "{col.name}" NOT IN ({listed})',
+                           f"is not one of {', '.join(allowed)}"))
+    _run_checks(con, src, checks)
+    return ", ".join(selects)
+
+
+def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]]) -> None:
+    if not checks:
+        return
+    aggs = []
+    for k, (column, cond, _) in enumerate(checks):
+        aggs.append(f"COUNT(*) FILTER (WHERE {cond}) AS n{k}")
+        aggs.append(f"MIN(_row) FILTER (WHERE {cond}) AS r{k}")
+        aggs.append(f'arg_min(CAST("{column}" AS VARCHAR), _row) FILTER (WHERE {cond}) AS v{k}')
+    query = f"SELECT {', '.join(aggs)} FROM (SELECT *, row_number() OVER () AS _row FROM {src.reader})"
+    try:
+        result = con.execute(query).fetchall()[0]
+    except duckdb.Error as exc:
+        raise DataError(f"{src.path}: cannot read this file ({str(exc).splitlines()[0]})") from None
+    problems = []
+    for k, (column, _, what) in enumerate(checks):
+        count, row, value = result[3 * k: 3 * k + 3]
+        if count:
+            where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
+            more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
+            problems.append(f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}")
+    if problems:
+        raise DataError("\n".join(problems))
+
+
+def _check_unique_ids(con, src: SourceFile) -> None:
+    dup = con.execute(
+        f"SELECT CAST(interaction_id AS VARCHAR), COUNT(*) FROM {src.reader} "
+        "GROUP BY interaction_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5"
+    ).fetchall()
+    if dup:
+        examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
+        raise DataError(f"{src.path}: column interaction_id has duplicate values: {examples}")
+
+
+def load(path, *, timezone: str | None = None, warehouse: str | Path | None = None,
+         materialize: bool | None = None, targets: str | Path | None = None,
+         params: dict | None = None, check_unique: bool = True,
+         registry: Registry | None = None) -> Dataset:
+    """Load a data folder into DuckDB.
+
+    Parameters
+    ----------
+    path : folder with ``interactions.{csv,parquet}`` and optional other tables
+    timezone : business time zone (default: the registry parameter, UTC). Naive timestamps
+        are taken as business-local; offset-aware ones are converted to it.
+    warehouse : a ``.duckdb`` file to keep the loaded tables in (persistent); default in-memory
+    materialize : copy into DuckDB tables (default: yes for CSV, views over Parquet)
+    targets : a targets YAML; default ``<path>/targets.yaml`` when present
+    params : overrides of the registry parameters (e.g. ``{"short_abandon_s": 10}``)
+    check_unique : check that interaction ids are unique (one extra pass over the file)
+
+    Examples
+    --------
+    >>> data = load("data/demo", timezone="Europe/London")   # doctest: +SKIP
+    >>> data.has("surveys")                                     # doctest: +SKIP
+    True
+    """
+    reg = registry or default_registry
+    path = Path(path)
+    files = find_files(path)
+    merged = {**reg.parameters, **(params or {})}
+    if timezone:
+        merged["business_timezone"] = timezone
+    con = duckdb.connect(str(warehouse) if warehouse else ":memory:")
+    try:
+        con.execute(f"SET TimeZone = '{merged.get('business_timezone', 'UTC')}'")
+    except duckdb.Error:
+        raise DataError(f"unknown time zone {merged.get('business_timezone')!r}") from None
+    for name, src in files.items():
+        select = _table_sql(con, src)
+        if name == "interactions" and check_unique:
+            _check_unique_ids(con, src)
+        as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
+        kind = "TABLE" if as_table else "VIEW"
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute(f"CREATE {kind} {name} AS SELECT {select} FROM {src.reader}")
+    targets_path = Path(targets) if targets else path / "targets.yaml"
+    tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)
+    return Dataset(path=path, con=con, files=files, params=merged, targets=tgt, registry=reg)

@@ -1,0 +1,128 @@
+"""The canonical input schema (SPEC §2): tables, columns, logical types.
+
+Logical types: ``string``, ``timestamp``, ``date``, ``number``, ``integer``, ``bool``.
+The loader casts every column to the DuckDB type below and reports the first value
+that does not cast, with its file, column and row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "number": "DOUBLE",
+    "integer": "BIGINT",
+    "bool": "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = True  # the column must be present in the file
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False  # the table must be present in the data folder
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name, type_, required=True, nullable=True):
+    return Column(name, type_, required, nullable)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "interactions",
+            (
+                _c("interaction_id", "string", nullable=False),
+                _c("customer_id", "string", required=False),
+                _c("channel", "string", nullable=False),
+                _c("direction", "string", nullable=False),
+                _c("queue", "string"),
+                _c("issue_type", "string", required=False),
+                _c("agent_id", "string", required=False),
+                _c("arrived_at", "timestamp", nullable=False),
+                _c("answered_at", "timestamp"),
+                _c("ended_at", "timestamp", required=False),
+                _c("outcome", "string", nullable=False),
+                _c("talk_s", "number"),
+                _c("hold_s", "number", required=False),
+                _c("acw_s", "number", required=False),
+                _c("transferred", "bool", required=False),
+                _c("escalated", "bool", required=False),
+                _c("resolved", "bool", required=False),
+            ),
+            required=True,
+        ),
+        Table(
+            "surveys",
+            (
+                _c("interaction_id", "string", nullable=False),
+                _c("responded_at", "timestamp", required=False),
+                _c("csat", "integer", required=False),
+                _c("nps", "integer", required=False),
+                _c("ces", "integer", required=False),
+            ),
+        ),
+        Table(
+            "agent_activity",
+            (
+                _c("agent_id", "string", nullable=False),
+                _c("date", "date", nullable=False),
+                _c("logged_in_s", "number"),
+                _c("handling_s", "number"),
+                _c("available_s", "number"),
+                _c("paid_s", "number", required=False),
+            ),
+        ),
+        Table(
+            "agents",
+            (
+                _c("agent_id", "string", nullable=False),
+                _c("team", "string"),
+                _c("site", "string", required=False),
+                _c("hire_date", "date", required=False),
+            ),
+        ),
+        Table(
+            "costs",
+            (
+                _c("period_start", "date", nullable=False),
+                _c("period_end", "date", nullable=False),
+                _c("amount", "number", nullable=False),
+                _c("queue", "string", required=False),
+            ),
+        ),
+        Table(
+            "qa",
+            (
+                _c("interaction_id", "string", nullable=False),
+                _c("evaluated_at", "timestamp", required=False),
+                _c("score", "number", nullable=False),
+            ),
+        ),
+    )
+}
+
+ALLOWED_VALUES = {
+    ("interactions", "channel"): ("voice", "chat", "email", "social"),
+    ("interactions", "direction"): ("inbound", "outbound"),
+    ("interactions", "outcome"): ("handled", "abandoned"),
+}

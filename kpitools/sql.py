@@ -1,0 +1,204 @@
+"""SQL for the base measures, generated from the registry.
+
+One query per measure source (interactions, repeats, surveys, agent_activity, costs, qa),
+each grouped by the period bucket and the requested dimensions. Queries read the input
+views by their table names plus a small calendar relation ``kpi_calendar(day, bucket)``
+that maps each day in scope to its period label, so no engine-specific date truncation is
+needed. Engine-specific function names come from :mod:`kpitools.dialects`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .dialects import Dialect
+from .registry import Registry
+
+DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
+CALENDAR = "kpi_calendar"
+
+# Which dimensions each source can be grouped by (others make its KPIs undefined).
+SOURCE_DIMENSIONS = {
+    "interactions": set(DIMENSIONS),
+    "repeats": set(DIMENSIONS),
+    "surveys": set(DIMENSIONS),
+    "qa": set(DIMENSIONS),
+    "agent_activity": {"agent_id", "team"},
+    "costs": {"queue"},
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to aggregate: days [start, end] inclusive, grouped by bucket and dims."""
+
+    start: dt.date
+    end: dt.date
+    by: tuple[str, ...] = ()
+
+    @property
+    def end_exclusive(self) -> dt.date:
+        return self.end + dt.timedelta(days=1)
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
+    """Per-contact derived columns every interactions measure can use."""
+    thresholds = params.get("answer_threshold_s") or {}
+    default_threshold = float(params.get("default_answer_threshold_s", 20))
+    cases = " ".join(
+        f"WHEN '{ch}' THEN {float(s)}" for ch, s in thresholds.items()
+    )
+    threshold = f"CASE {alias}.channel {cases} ELSE {default_threshold} END" if cases else str(default_threshold)
+    answered = f"({alias}.outcome = 'handled' AND {alias}.answered_at IS NOT NULL)"
+    abandoned = f"({alias}.outcome = 'abandoned')"
+    wait_end = (
+        f"CASE WHEN {answered} THEN {alias}.answered_at "
+        f"WHEN {abandoned} THEN {alias}.ended_at END"
+    )
+    return ",\n      ".join(
+        [
+            f"{alias}.direction = 'inbound' AS is_inbound",
+            f"{alias}.outcome = 'handled' AS is_handled",
+            f"{abandoned} AS is_abandoned",
+            f"{answered} AS is_answered",
+            f"{alias}.channel IN ({_sql_list(params['realtime_channels'])}) AS is_realtime",
+            f"{alias}.channel IN ({_sql_list(params['async_channels'])}) AS is_async",
+            f"{dialect.seconds_between(alias + '.arrived_at', wait_end)} AS wait_s",
+            f"{threshold} AS threshold_s",
+            f"CAST({float(params.get('short_abandon_s', 5))} AS DOUBLE) AS short_abandon_s",
+            f"(COALESCE({alias}.talk_s, 0) + COALESCE({alias}.hold_s, 0) + COALESCE({alias}.acw_s, 0)) AS handle_s",
+        ]
+    )
+
+
+def _dim_expr(dim: str, alias: str) -> str:
+    return f"a.team AS team" if dim == "team" else f"{alias}.{dim} AS {dim}"
+
+
+def _measure_selects(reg: Registry, source: str) -> list[str]:
+    out = []
+    for m in reg.measures.values():
+        if m.source != source:
+            continue
+        if m.when is None and m.value == "1":
+            expr = "COUNT(*)"
+        elif m.when is None:
+            expr = f"SUM({m.value})"
+        else:
+            expr = f"SUM(CASE WHEN {m.when} THEN {m.value} ELSE 0 END)"
+        out.append(f"CAST({expr} AS DOUBLE) AS {m.name}")
+    return out
+
+
+def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...]) -> str:
+    keys = ["bucket", *by]
+    return (
+        f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source))
+        + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}"
+    )
+
+
+def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days: int = 0) -> str:
+    """Interactions arriving in scope (plus extra_days after), with derived columns and dims."""
+    end = scope.end_exclusive + dt.timedelta(days=extra_days)
+    join_team = "LEFT JOIN agents a ON i.agent_id = a.agent_id" if "team" in scope.by else ""
+    dims = "".join(f",\n      {_dim_expr(d, 'i')}" for d in scope.by if d != "team")
+    team = ",\n      a.team AS team" if "team" in scope.by else ""
+    return (
+        f"    SELECT i.interaction_id, i.customer_id, i.issue_type AS issue_type_key, i.arrived_at,"
+        f" i.transferred, i.escalated, i.resolved, i.customer_id IS NOT NULL AS has_customer{dims}{team},\n"
+        f"      {contact_columns(params, dialect)}\n"
+        f"    FROM interactions i {join_team}\n"
+        f"    WHERE i.arrived_at >= {dialect.timestamp(scope.start)}"
+        f" AND i.arrived_at < {dialect.timestamp(end)}"
+    )
+
+
+def _with_bucket(relation: str, day_expr: str, columns: str = "r.*") -> str:
+    return (
+        f"  SELECT {columns}, cal.bucket FROM (\n{relation}\n  ) r\n"
+        f"  JOIN {CALENDAR} cal ON {day_expr} = cal.day"
+    )
+
+
+def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
+    inner = _contacts_in_scope(scope, params, dialect)
+    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by)
+
+
+def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
+    """Flag handled inbound contacts followed by another inbound contact of the same customer
+    and issue type, strictly later and at most ``repeat_window_h`` after. The window looks past
+    the end of the scope, so a repeat in the next period still counts for this one."""
+    window_h = float(params.get("repeat_window_h", 168))
+    window_us = int(window_h * 3600 * 1_000_000)
+    extra_days = int(window_h // 24) + 1
+    contacts = _contacts_in_scope(scope, params, dialect, extra_days=extra_days)
+    flagged = (
+        "    SELECT c.*, c.issue_type_key IS NOT NULL AND COUNT(*) OVER (\n"
+        "        PARTITION BY c.customer_id, c.issue_type_key ORDER BY c.t_us\n"
+        f"        RANGE BETWEEN 1 FOLLOWING AND {window_us} FOLLOWING) > 0 AS has_repeat\n"
+        f"    FROM (SELECT x.*, {dialect.micros('x.arrived_at')} AS t_us FROM (\n{contacts}\n"
+        "    ) x WHERE x.is_inbound AND x.has_customer) c"
+    )
+    # The calendar join keeps only contacts arriving inside the scope itself.
+    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by)
+
+
+def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, params: dict,
+                       dialect: Dialect, source: str) -> str:
+    """Surveys and QA rows belong to their interaction's period and dimensions."""
+    contacts = _contacts_in_scope(scope, params, dialect)
+    dims = "".join(f", c.{d}" for d in scope.by)
+    inner = (
+        f"  SELECT {alias}.*{dims}, cal.bucket\n"
+        f"  FROM {table} {alias}\n"
+        f"  JOIN (\n{contacts}\n  ) c ON {alias}.interaction_id = c.interaction_id\n"
+        f"  JOIN {CALENDAR} cal ON CAST(c.arrived_at AS DATE) = cal.day"
+    )
+    return _grouped(inner, source, reg, scope.by)
+
+
+def surveys_query(reg, scope, params, dialect) -> str:
+    return _per_contact_table("surveys", "s", reg, scope, params, dialect, "surveys")
+
+
+def qa_query(reg, scope, params, dialect) -> str:
+    return _per_contact_table("qa", "q", reg, scope, params, dialect, "qa")
+
+
+def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
+    join_team = "LEFT JOIN agents a ON act.agent_id = a.agent_id" if "team" in scope.by else ""
+    dims = "".join(f", {_dim_expr(d, 'act')}" for d in scope.by)
+    inner = (
+        f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
+        f"  JOIN {CALENDAR} cal ON act.date = cal.day"
+    )
+    return _grouped(inner, "agent_activity", reg, scope.by)
+
+
+def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
+    """Each cost row is spread evenly over the days it covers (pro rata by day)."""
+    dims = "".join(f", c.{d}" for d in scope.by)
+    days = dialect.days("c.period_start", "c.period_end")
+    inner = (
+        f"  SELECT c.amount / ({days} + 1) AS daily_amount{dims}, cal.bucket\n"
+        f"  FROM costs c JOIN {CALENDAR} cal\n"
+        f"    ON cal.day >= c.period_start AND cal.day <= c.period_end"
+    )
+    return _grouped(inner, "costs", reg, scope.by)
+
+
+QUERIES = {
+    "interactions": interactions_query,
+    "repeats": repeats_query,
+    "surveys": surveys_query,
+    "qa": qa_query,
+    "agent_activity": activity_query,
+    "costs": costs_query,
+}

@@ -1,0 +1,953 @@
+"""Staffing models: Erlang B, Erlang C and Erlang A, plus an interval view of real data.
+
+>>> from kpitools.staffing import required_agents
+>>> result = required_agents(contacts=100, interval_s=1800, aht_s=180,
+...                          answer_within_s=20, target_sl=0.80, shrinkage=0.30)
+>>> result.agents, result.scheduled_agents, round(result.service_level, 3)
+(14, 20, 0.888)
+
+Every formula here is a small pure function of numbers. The Erlang B recursion
+``B(0) = 1, B(n) = A·B(n-1) / (n + A·B(n-1))`` never forms a factorial or a power of the
+load, so the models stay finite at thousands of agents; Erlang C is derived from B, and
+Erlang A (M/M/N+M, callers who abandon after an exponential patience) from B and
+one-dimensional integrals of a log-concave function.
+
+Notation: ``A`` is the offered load in Erlangs (arrival rate × AHT), ``N`` the number of
+agents on the phones, ``T`` the answer-time threshold in seconds.
+
+:func:`interval_staffing` applies Erlang C interval by interval to a loaded data set
+(``data.con`` is a DuckDB connection with an ``interactions`` view, SPEC §2) so a review can
+show required versus actual agents; :func:`interval_profile` averages that by weekday and
+time of day. :func:`add_arguments` and :func:`run` are the ``kpitools staffing`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .errors import KpitoolsError
+
+__all__ = [
+    "StaffingError",
+    "StaffingResult",
+    "offered_load",
+    "erlang_b",
+    "erlang_c",
+    "service_level",
+    "asa",
+    "occupancy",
+    "required_agents",
+    "erlang_a",
+    "interval_staffing",
+    "interval_profile",
+    "add_arguments",
+    "run",
+]
+
+# Erlang A integrals are taken over the range where the integrand is within e^-60 of its
+# peak; what lies outside changes no probability by more than ~1e-26.
+_LOG_MARGIN = 60.0
+# Ceilings of a ratio such as 14 / (1 - 0.3) = 20.000000000000004 must not round up.
+_CEIL_TOLERANCE = 1e-9
+
+
+class StaffingError(KpitoolsError, ValueError):
+    """An argument of a staffing model is out of range; the message names it and its value."""
+
+
+# --------------------------------------------------------------------------------------
+# Input checks
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise StaffingError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StaffingError(f"{name} must be a number, got {value!r}") from None
+    if math.isnan(number):
+        raise StaffingError(f"{name} must be a number, got {value!r}")
+    return number
+
+
+def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    number = _number(name, value)
+    if math.isinf(number) or number < 0 or (number == 0 and not allow_zero):
+        rule = "zero or positive" if allow_zero else "positive"
+        raise StaffingError(f"{name} must be {rule} and finite, got {value!r}")
+    return number
+
+
+def _fraction(name: str, value: Any, *, low_open: bool, high_open: bool) -> float:
+    number = _number(name, value)
+    too_low = number <= 0 if low_open else number < 0
+    too_high = number >= 1 if high_open else number > 1
+    if too_low or too_high:
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise StaffingError(f"{name} must be in {interval}, got {value!r}")
+    return number
+
+
+def _target_sl(value: Any) -> float:
+    number = _number("target_sl", value)
+    if not 0 < number < 1:
+        raise StaffingError(f"target_sl must be strictly between 0 and 1, got {value!r}")
+    return number
+
+
+def _agents(value: Any, *, minimum: int = 1) -> int:
+    number = _number("agents", value)
+    if math.isinf(number) or not number.is_integer() or number < minimum:
+        kind = "a positive whole number" if minimum >= 1 else "a whole number >= 0"
+        raise StaffingError(f"agents must be {kind}, got {value!r}")
+    return int(number)
+
+
+def _load(value: Any) -> float:
+    return _positive("load", value, allow_zero=True)
+
+
+def _stable_queue(agents: int, load: float) -> None:
+    """Erlang C has no steady state unless the agents outnumber the offered load."""
+    if load >= agents:
+        raise StaffingError(
+            f"offered load {load:g} Erlangs needs more than {agents} agents"
+        )
+
+
+def _checked(agents: Any, load: Any) -> tuple[int, float]:
+    n, a = _agents(agents), _load(load)
+    _stable_queue(n, a)
+    return n, a
+
+
+# --------------------------------------------------------------------------------------
+# Erlang B and C
+
+
+def offered_load(contacts: float, interval_s: float, aht_s: float) -> float:
+    """Offered load in Erlangs: the number of agents the work would keep busy full time.
+
+    Parameters
+    ----------
+    contacts : float
+        Contacts offered in the interval (a forecast may be fractional).
+    interval_s : float
+        Length of the interval in seconds.
+    aht_s : float
+        Average handle time (talk + hold + ACW) in seconds.
+
+    Returns
+    -------
+    float
+        ``contacts * aht_s / interval_s``.
+
+    Examples
+    --------
+    >>> offered_load(100, 1800, 180)
+    10.0
+    """
+    contacts = _positive("contacts", contacts)
+    interval_s = _positive("interval_s", interval_s)
+    aht_s = _positive("aht_s", aht_s)
+    return contacts * aht_s / interval_s
+
+
+def _erlang_b(agents: int, load: float) -> float:
+    blocking = 1.0
+    for n in range(1, agents + 1):
+        blocking = load * blocking / (n + load * blocking)
+    return blocking
+
+
+def _erlang_c_from_b(agents: int, load: float, blocking: float) -> float:
+    return agents * blocking / (agents - load * (1.0 - blocking))
+
+
+def erlang_b(agents: int, load: float) -> float:
+    """Erlang B: probability that a contact finds every agent busy when nobody can queue.
+
+    Defined for any load, including ``load >= agents`` (a loss system has no backlog).
+
+    Parameters
+    ----------
+    agents : int
+        Number of agents (0 is allowed: everything is blocked).
+    load : float
+        Offered load in Erlangs.
+
+    Returns
+    -------
+    float
+        Blocking probability in [0, 1].
+
+    Examples
+    --------
+    >>> round(erlang_b(10, 5.0), 5)
+    0.01838
+    """
+    return _erlang_b(_agents(agents, minimum=0), _load(load))
+
+
+def erlang_c(agents: int, load: float) -> float:
+    """Erlang C: probability that a contact has to wait (all agents busy on arrival).
+
+    Parameters
+    ----------
+    agents : int
+        Agents taking contacts; must exceed ``load``.
+    load : float
+        Offered load in Erlangs.
+
+    Returns
+    -------
+    float
+        P(wait) in [0, 1).
+
+    Raises
+    ------
+    StaffingError
+        When ``load >= agents`` (the queue would grow without bound).
+
+    Examples
+    --------
+    >>> round(erlang_c(14, 10.0), 4)
+    0.1741
+    """
+    n, a = _checked(agents, load)
+    return _erlang_c_from_b(n, a, _erlang_b(n, a))
+
+
+def _service_level(agents: int, load: float, p_wait: float, aht_s: float, within_s: float) -> float:
+    return 1.0 - p_wait * math.exp(-(agents - load) * within_s / aht_s)
+
+
+def service_level(agents: int, load: float, aht_s: float, answer_within_s: float) -> float:
+    """Erlang C service level: share of contacts answered within ``answer_within_s``.
+
+    ``SL = 1 - C · exp(-(N - A) · T / AHT)``. A model has no short abandons, so this is
+    comparable with every SPEC §4 variant of measured service level.
+
+    Parameters
+    ----------
+    agents : int
+        Agents taking contacts; must exceed ``load``.
+    load : float
+        Offered load in Erlangs.
+    aht_s : float
+        Average handle time in seconds.
+    answer_within_s : float
+        Answer-time threshold in seconds (0 allowed: SL is then the share not waiting).
+
+    Returns
+    -------
+    float
+        Service level as a fraction.
+
+    Examples
+    --------
+    >>> round(service_level(14, 10.0, 180, 20), 4)
+    0.8884
+    """
+    n, a = _checked(agents, load)
+    aht_s = _positive("aht_s", aht_s)
+    within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
+    return _service_level(n, a, _erlang_c_from_b(n, a, _erlang_b(n, a)), aht_s, within_s)
+
+
+def asa(agents: int, load: float, aht_s: float) -> float:
+    """Erlang C average speed of answer in seconds: ``C · AHT / (N - A)``.
+
+    The mean is over all contacts, those answered at once included.
+
+    Parameters
+    ----------
+    agents : int
+        Agents taking contacts; must exceed ``load``.
+    load : float
+        Offered load in Erlangs.
+    aht_s : float
+        Average handle time in seconds.
+
+    Returns
+    -------
+    float
+        Mean wait in seconds.
+
+    Examples
+    --------
+    >>> round(asa(14, 10.0, 180), 2)
+    7.84
+    """
+    n, a = _checked(agents, load)
+    aht_s = _positive("aht_s", aht_s)
+    return _erlang_c_from_b(n, a, _erlang_b(n, a)) * aht_s / (n - a)
+
+
+def occupancy(agents: int, load: float) -> float:
+    """Share of agent time spent handling contacts: ``A / N``.
+
+    Parameters
+    ----------
+    agents : int
+        Agents taking contacts; must exceed ``load``.
+    load : float
+        Offered load in Erlangs.
+
+    Returns
+    -------
+    float
+        Occupancy as a fraction.
+
+    Examples
+    --------
+    >>> round(occupancy(14, 10.0), 4)
+    0.7143
+    """
+    n, a = _checked(agents, load)
+    return a / n
+
+
+@dataclass(frozen=True)
+class StaffingResult:
+    """The answer of :func:`required_agents`: the staffing level and what it achieves.
+
+    ``agents`` are needed on the phones; ``scheduled_agents`` (when a shrinkage was given)
+    are the heads to schedule so that ``agents`` remain after breaks, training and absence.
+    Fractions are 0–1, times in seconds.
+    """
+
+    agents: int
+    service_level: float
+    asa_s: float
+    occupancy: float
+    p_wait: float
+    offered_load: float
+    scheduled_agents: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a plain dict (the JSON of ``kpitools staffing``)."""
+        return asdict(self)
+
+
+def required_agents(
+    contacts: float,
+    interval_s: float,
+    aht_s: float,
+    answer_within_s: float,
+    target_sl: float,
+    max_occupancy: float | None = None,
+    shrinkage: float | None = None,
+) -> StaffingResult:
+    """Fewest agents that meet a service-level target (Erlang C).
+
+    The answer is the smallest whole ``N > A`` whose service level is at least
+    ``target_sl`` and, when ``max_occupancy`` is given, whose occupancy ``A / N`` is at
+    most ``max_occupancy``.
+
+    Parameters
+    ----------
+    contacts : float
+        Contacts offered in the interval.
+    interval_s : float
+        Interval length in seconds.
+    aht_s : float
+        Average handle time in seconds.
+    answer_within_s : float
+        Answer-time threshold in seconds (0 allowed).
+    target_sl : float
+        Service-level target, strictly between 0 and 1.
+    max_occupancy : float, optional
+        Occupancy cap in (0, 1]; protects agents from burn-out on large queues.
+    shrinkage : float, optional
+        Share of paid time not available for contacts, in [0, 1). When given,
+        ``scheduled_agents = ceil(agents / (1 - shrinkage))``.
+
+    Returns
+    -------
+    StaffingResult
+
+    Examples
+    --------
+    >>> r = required_agents(100, 1800, 180, 20, 0.80)
+    >>> r.agents, round(r.asa_s, 1), round(r.p_wait, 3), r.scheduled_agents
+    (14, 7.8, 0.174, None)
+    """
+    load = offered_load(contacts, interval_s, aht_s)
+    within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
+    target = _target_sl(target_sl)
+    if max_occupancy is not None:
+        max_occupancy = _fraction("max_occupancy", max_occupancy, low_open=True, high_open=False)
+    if shrinkage is not None:
+        shrinkage = _fraction("shrinkage", shrinkage, low_open=False, high_open=True)
+
+    agents = math.floor(load) + 1
+    blocking = _erlang_b(agents, load)
+    while True:
+        p_wait = _erlang_c_from_b(agents, load, blocking)
+        achieved = _service_level(agents, load, p_wait, aht_s, within_s)
+        busy = load / agents
+        if achieved >= target and (max_occupancy is None or busy <= max_occupancy):
+            break
+        agents += 1
+        blocking = load * blocking / (agents + load * blocking)
+
+    scheduled = None
+    if shrinkage is not None:
+        scheduled = math.ceil(agents / (1.0 - shrinkage) - _CEIL_TOLERANCE)
+    return StaffingResult(
+        agents=agents,
+        service_level=achieved,
+        asa_s=p_wait * aht_s / (agents - load),
+        occupancy=busy,
+        p_wait=p_wait,
+        offered_load=load,
+        scheduled_agents=scheduled,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Erlang A (M/M/N+M)
+
+
+def _log_erlang_b(agents: int, load: float) -> float:
+    """log B(N, A) without underflow: log-space form of the same recursion."""
+    if load == 0:
+        return -math.inf
+    log_b = 0.0
+    log_load = math.log(load)
+    for n in range(1, agents + 1):
+        # B(n) = A·B / (n + A·B)  =>  log B(n) = log(A·B) - log(n + A·B)
+        log_ab = log_load + log_b
+        log_b = log_ab - _logaddexp(math.log(n), log_ab)
+    return log_b
+
+
+def _logaddexp(x: float, y: float) -> float:
+    if x == -math.inf:
+        return y
+    if y == -math.inf:
+        return x
+    high, low = max(x, y), min(x, y)
+    return high + math.log1p(math.exp(low - high))
+
+
+def _expit(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _integration_range(g, peak: float, rate: float) -> tuple[float, float]:
+    """Where the concave ``g`` stays within ``_LOG_MARGIN`` of ``g(peak)`` (peak >= 0)."""
+    from scipy.optimize import brentq
+
+    floor = g(peak) - _LOG_MARGIN
+
+    step = 1.0 / rate
+    high = peak + step
+    while g(high) > floor:
+        step *= 2.0
+        high = peak + step
+    high = brentq(lambda s: g(s) - floor, peak, high, xtol=1e-12 * high + 1e-12)
+
+    low = 0.0
+    if peak > 0 and g(0.0) < floor:
+        low = brentq(lambda s: g(s) - floor, 0.0, peak, xtol=1e-12 * peak + 1e-12)
+    return low, high
+
+
+def erlang_a(
+    agents: int,
+    load: float,
+    aht_s: float,
+    patience_s: float,
+    answer_within_s: float,
+) -> dict[str, float]:
+    """Erlang A (M/M/N+M): a queue whose callers hang up after an exponential patience.
+
+    Unlike Erlang C, the model has a steady state for any load, so ``load >= agents`` is
+    accepted (abandons drain the excess). As ``patience_s`` grows it tends to Erlang C;
+    ``patience_s=math.inf`` returns Erlang C exactly (and then needs ``agents > load``).
+
+    Parameters
+    ----------
+    agents : int
+        Agents taking contacts.
+    load : float
+        Offered load in Erlangs.
+    aht_s : float
+        Average handle time in seconds.
+    patience_s : float
+        Mean time a caller is willing to wait before abandoning, in seconds.
+    answer_within_s : float
+        Answer-time threshold in seconds (0 allowed).
+
+    Returns
+    -------
+    dict
+        ``p_wait``: share of contacts that find every agent busy;
+        ``p_abandon``: share of contacts that abandon;
+        ``service_level``: share of *all* offered contacts answered within the threshold
+        (an abandon counts as missed, the SPEC's ``negative`` variant: a model has no
+        short abandons to exclude);
+        ``asa_s``: mean wait of the answered contacts, those answered at once included.
+
+    Notes
+    -----
+    With arrival rate λ, service rate μ = 1/AHT, abandon rate θ = 1/patience and
+    ``G(s) = λ(1 - e^{-θs})/θ - Nμs``, a contact that arrives to find the agents busy is
+    answered at time ``s`` with density ``Nμ·π_N·exp(G(s) - θs)``, where π_N is the
+    stationary probability that exactly N contacts are present. Hence
+    ``P(wait) = π_N · Nμ∫exp(G)``, ``P(answered by T, waited) = π_N · Nμ∫_0^T exp(G - θs)``
+    and ``P(abandon) = π_N · Nμ∫exp(G)(1 - e^{-θs})``. ``G`` is concave, so the integrals are
+    taken numerically around its peak with everything scaled in log space; π_N comes from
+    Erlang B. (``Nμ∫exp(G)`` is Palm's ``A(Nμ/θ, λ/θ)`` of the Mandelbaum–Zeltyn papers.)
+
+    Examples
+    --------
+    >>> result = erlang_a(14, 10.0, aht_s=180, patience_s=120, answer_within_s=20)
+    >>> {key: round(value, 3) for key, value in result.items()}
+    {'p_wait': 0.127, 'p_abandon': 0.023, 'service_level': 0.933, 'asa_s': 2.345}
+    """
+    from scipy.integrate import quad
+
+    n = _agents(agents)
+    a = _load(load)
+    aht_s = _positive("aht_s", aht_s)
+    within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
+    patience = _number("patience_s", patience_s)
+    if not patience > 0:
+        raise StaffingError(f"patience_s must be positive, got {patience_s!r}")
+
+    if math.isinf(patience):
+        _stable_queue(n, a)
+        p_wait = _erlang_c_from_b(n, a, _erlang_b(n, a))
+        return {
+            "p_wait": p_wait,
+            "p_abandon": 0.0,
+            "service_level": _service_level(n, a, p_wait, aht_s, within_s),
+            "asa_s": p_wait * aht_s / (n - a),
+        }
+    if a == 0:
+        return {"p_wait": 0.0, "p_abandon": 0.0, "service_level": 1.0, "asa_s": 0.0}
+
+    arrival_rate = a / aht_s
+    service_capacity = n / aht_s  # Nμ: answers per second while every agent is busy
+    theta = 1.0 / patience
+
+    def g(s: float) -> float:
+        return arrival_rate * -math.expm1(-theta * s) / theta - service_capacity * s
+
+    peak = math.log(arrival_rate / service_capacity) / theta if arrival_rate > service_capacity else 0.0
+    low, high = _integration_range(g, peak, service_capacity + theta)
+    g_peak = g(peak)
+    # Peaks of exp(G - θs) (answered contacts) lie at or before the peak of G.
+    answered_peak = (
+        math.log(arrival_rate / (service_capacity + theta)) / theta
+        if arrival_rate > service_capacity + theta
+        else 0.0
+    )
+    breakpoints = sorted({p for p in (peak, answered_peak) if low < p < high})
+
+    def integrate(integrand, upper: float, scale: float = 0.0) -> float:
+        if upper <= low:
+            return 0.0
+        points = [p for p in breakpoints if p < upper] or None
+        value, _ = quad(
+            integrand, low, upper, points=points, limit=500, epsabs=scale, epsrel=1e-11
+        )
+        return value
+
+    waiting_mass = integrate(lambda s: math.exp(g(s) - g_peak), high)
+    tolerance = 1e-14 * waiting_mass
+    answered_by_t = integrate(
+        lambda s: math.exp(g(s) - theta * s - g_peak), min(within_s, high), tolerance
+    )
+    abandoned = integrate(
+        lambda s: math.exp(g(s) - g_peak) * -math.expm1(-theta * s), high, tolerance
+    )
+    answered_wait = integrate(
+        lambda s: s * math.exp(g(s) - theta * s - g_peak), high, tolerance
+    )
+
+    # P(wait) = B·A_fn / (1 - B + B·A_fn), with A_fn = Nμ·e^{g_peak}·waiting_mass.
+    log_b = _log_erlang_b(n, a)
+    log_palm = math.log(service_capacity) + g_peak + math.log(waiting_mass)
+    if log_b == -math.inf:
+        p_wait = 0.0
+    else:
+        log_not_b = math.log1p(-math.exp(log_b)) if log_b < 0 else -math.inf
+        p_wait = _expit(log_b + log_palm - log_not_b) if log_not_b > -math.inf else 1.0
+
+    p_abandon = p_wait * abandoned / waiting_mass
+    p_answered = 1.0 - p_abandon
+    return {
+        "p_wait": p_wait,
+        "p_abandon": p_abandon,
+        "service_level": (1.0 - p_wait) + p_wait * answered_by_t / waiting_mass,
+        "asa_s": p_wait * (answered_wait / waiting_mass) / p_answered if p_answered > 0 else math.nan,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Interval view of real data
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+_INTERVAL_SQL = """
+WITH scoped AS (
+    SELECT
+        time_bucket(to_minutes(CAST($interval_minutes AS BIGINT)), arrived_at) AS interval_start,
+        outcome = 'handled' AS is_handled,
+        outcome = 'handled' AND answered_at IS NOT NULL AS is_answered,
+        outcome = 'abandoned' AS is_abandoned,
+        agent_id,
+        wait_s,
+        COALESCE(talk_s, 0) + COALESCE(hold_s, 0) + COALESCE(acw_s, 0) AS handle_s
+    FROM interactions
+    WHERE direction = 'inbound'
+      AND list_contains($channels, channel)
+      AND arrived_at >= $start AND arrived_at < $end
+)
+SELECT
+    interval_start,
+    count(*) AS contacts,
+    count(*) FILTER (WHERE is_handled) AS handled,
+    COALESCE(sum(handle_s) FILTER (WHERE is_handled), 0) AS handle_s,
+    count(DISTINCT agent_id) FILTER (WHERE is_handled) AS actual_agents,
+    count(*) FILTER (WHERE is_answered AND wait_s <= $answer_within_s) AS answered_within_threshold,
+    count(*) - count(*) FILTER (WHERE is_abandoned AND wait_s < $short_abandon_s)
+        AS offered_less_short_abandons
+FROM scoped
+GROUP BY interval_start
+ORDER BY interval_start
+"""
+
+_INTERVAL_COLUMNS = [
+    "interval_start",
+    "weekday",
+    "contacts",
+    "handled",
+    "aht_s",
+    "offered_load",
+    "actual_agents",
+    "required_agents",
+    "predicted_sl",
+    "achieved_sl",
+    "handle_s",
+    "answered_within_threshold",
+    "offered_less_short_abandons",
+]
+
+
+def _timestamp(name: str, value: Any):
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise StaffingError(f"{name} must be a date or timestamp, got {value!r}") from None
+    if stamp is pd.NaT:
+        raise StaffingError(f"{name} must be a date or timestamp, got {value!r}")
+    if stamp.tzinfo is not None:
+        raise StaffingError(
+            f"{name} must be a naive business-time timestamp (SPEC §2), got {value!r}"
+        )
+    return stamp.to_pydatetime()
+
+
+def interval_staffing(
+    data: Any,
+    start: Any,
+    end: Any,
+    *,
+    interval_minutes: int = 30,
+    channels: Sequence[str] = ("voice",),
+    answer_within_s: float = 20,
+    target_sl: float = 0.80,
+    max_occupancy: float | None = None,
+    short_abandon_s: float = 5,
+):
+    """Required (Erlang C) versus actual agents, interval by interval, from real contacts.
+
+    Counts inbound contacts of ``channels`` that arrived in ``[start, end)`` per interval in
+    DuckDB, then applies Erlang C to each interval's volume and AHT.
+
+    Parameters
+    ----------
+    data : Dataset-like
+        Anything with a ``con`` attribute: a DuckDB connection exposing the
+        ``interactions`` view (SPEC §2 columns plus the derived ``wait_s``).
+    start, end : date, datetime or str
+        Business-time bounds; ``end`` is exclusive.
+    interval_minutes : int, default 30
+        Interval length; must divide a day (15, 30, 60, …) so intervals align to the clock.
+    channels : sequence of str, default ("voice",)
+        Channels pooled into one queue.
+    answer_within_s : float, default 20
+        Answer-time threshold for both the target and the achieved service level.
+    target_sl : float, default 0.80
+        Service-level target for ``required_agents``.
+    max_occupancy : float, optional
+        Occupancy cap passed to :func:`required_agents`.
+    short_abandon_s : float, default 5
+        Abandons that waited less than this leave the achieved-SL denominator (SPEC §4).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per interval with contacts: ``interval_start``, ``weekday`` (ordered
+        categorical, Monday first), ``contacts``, ``handled``, ``aht_s`` (handle time of
+        handled contacts / handled; NaN when none were handled), ``offered_load``,
+        ``actual_agents`` (distinct agents who handled a contact that arrived in the
+        interval), ``required_agents`` (nullable integer), ``predicted_sl`` (Erlang C
+        service level with the actual agents; NaN when they do not exceed the load),
+        ``achieved_sl`` (answered within threshold / (offered - short abandons)), and the
+        additive parts ``handle_s``, ``answered_within_threshold`` and
+        ``offered_less_short_abandons`` so that intervals can be pooled as ratios of sums.
+
+    Notes
+    -----
+    ``actual_agents`` only sees agents who handled something, so idle agents are missed and
+    it understates the staffing actually present; treat it as a lower bound.
+
+    Examples
+    --------
+    >>> import duckdb, types
+    >>> con = duckdb.connect()
+    >>> _ = con.execute(
+    ...     "CREATE TABLE interactions AS SELECT 'voice' AS channel, 'inbound' AS direction,"
+    ...     " 'a1' AS agent_id, TIMESTAMP '2026-03-02 09:05' AS arrived_at,"
+    ...     " TIMESTAMP '2026-03-02 09:05:10' AS answered_at, 'handled' AS outcome,"
+    ...     " 300.0 AS talk_s, 0.0 AS hold_s, 60.0 AS acw_s, 10.0 AS wait_s")
+    >>> frame = interval_staffing(types.SimpleNamespace(con=con), "2026-03-02", "2026-03-03")
+    >>> frame[["contacts", "aht_s", "actual_agents", "required_agents"]].to_dict("records")
+    [{'contacts': 1, 'aht_s': 360.0, 'actual_agents': 1, 'required_agents': 1}]
+    """
+    import pandas as pd
+
+    minutes = _number("interval_minutes", interval_minutes)
+    if not (minutes.is_integer() and minutes > 0 and 1440 % int(minutes) == 0):
+        raise StaffingError(
+            f"interval_minutes must be a whole number of minutes that divides a day "
+            f"(15, 30, 60, ...), got {interval_minutes!r}"
+        )
+    minutes = int(minutes)
+    within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
+    target = _target_sl(target_sl)
+    if max_occupancy is not None:
+        max_occupancy = _fraction("max_occupancy", max_occupancy, low_open=True, high_open=False)
+    short_abandon = _positive("short_abandon_s", short_abandon_s, allow_zero=True)
+    if isinstance(channels, str):
+        channels = (channels,)
+    channels = [str(channel) for channel in channels]
+    if not channels:
+        raise StaffingError("channels must name at least one channel, got none")
+    start_at, end_at = _timestamp("start", start), _timestamp("end", end)
+    if not start_at < end_at:
+        raise StaffingError(f"start must be before end, got start={start!r} end={end!r}")
+
+    frame = data.con.execute(
+        _INTERVAL_SQL,
+        {
+            "interval_minutes": minutes,
+            "channels": channels,
+            "start": start_at,
+            "end": end_at,
+            "answer_within_s": within_s,
+            "short_abandon_s": short_abandon,
+        },
+    ).df()
+
+    interval_s = minutes * 60.0
+    handled = frame["handled"].astype("int64")
+    frame["aht_s"] = (frame["handle_s"] / handled).where(handled > 0)
+    frame["offered_load"] = frame["contacts"] * frame["aht_s"] / interval_s
+    frame["weekday"] = pd.Categorical(
+        frame["interval_start"].dt.day_name(), categories=_WEEKDAYS, ordered=True
+    )
+
+    required: list[int | None] = []
+    predicted: list[float] = []
+    for contacts, aht_s, load, actual in zip(
+        frame["contacts"], frame["aht_s"], frame["offered_load"], frame["actual_agents"],
+        strict=True,
+    ):
+        if not aht_s > 0:  # nothing handled, or handled in zero seconds: no workload known
+            required.append(None)
+            predicted.append(math.nan)
+            continue
+        required.append(
+            required_agents(
+                contacts, interval_s, aht_s, within_s, target, max_occupancy=max_occupancy
+            ).agents
+        )
+        predicted.append(
+            service_level(int(actual), load, aht_s, within_s) if actual > load else math.nan
+        )
+    frame["required_agents"] = pd.array(required, dtype="Int64")
+    frame["predicted_sl"] = pd.Series(predicted, index=frame.index, dtype="float64")
+    denominator = frame["offered_less_short_abandons"]
+    frame["achieved_sl"] = (frame["answered_within_threshold"] / denominator).where(denominator > 0)
+    for column in ("contacts", "handled", "actual_agents", "answered_within_threshold",
+                   "offered_less_short_abandons"):
+        frame[column] = frame[column].astype("int64")
+    frame["handle_s"] = frame["handle_s"].astype("float64")
+    return frame[_INTERVAL_COLUMNS]
+
+
+def interval_profile(df):
+    """Average the output of :func:`interval_staffing` by weekday and time of day.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame returned by :func:`interval_staffing`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per weekday × ``time_of_day`` ("HH:MM") seen in ``df``, Monday first, with
+        ``intervals`` (how many intervals were averaged; only intervals with contacts
+        exist), the means of ``contacts``, ``offered_load``, ``actual_agents`` and
+        ``required_agents``, ``staffing_gap`` (mean actual − required), and three pooled
+        ratios of sums: ``aht_s``, ``achieved_sl`` and ``predicted_sl`` (the contact-weighted
+        Erlang C prediction over the intervals where it is defined).
+        ``df.pivot(index="time_of_day", columns="weekday", values=...)`` gives a heat map.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "interval_start": pd.to_datetime(["2026-03-02 09:00", "2026-03-09 09:00"]),
+    ...     "contacts": [10, 30], "handled": [10, 30], "handle_s": [1800.0, 3600.0],
+    ...     "offered_load": [1.0, 2.0], "actual_agents": [3, 4],
+    ...     "required_agents": pd.array([2, 4], dtype="Int64"),
+    ...     "predicted_sl": [0.9, 0.8], "answered_within_threshold": [9, 24],
+    ...     "offered_less_short_abandons": [10, 30]})
+    >>> row = interval_profile(frame).iloc[0]
+    >>> row["weekday"], row["time_of_day"], float(row["contacts"]), float(row["aht_s"])
+    ('Monday', '09:00', 20.0, 135.0)
+    >>> float(row["achieved_sl"]), float(row["predicted_sl"])
+    (0.825, 0.825)
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = df.copy()
+    frame["weekday"] = pd.Categorical(
+        frame["interval_start"].dt.day_name(), categories=_WEEKDAYS, ordered=True
+    )
+    frame["time_of_day"] = frame["interval_start"].dt.strftime("%H:%M")
+    frame["required_agents"] = frame["required_agents"].astype("float64")
+    frame["staffing_gap"] = frame["actual_agents"] - frame["required_agents"]
+    predicted = frame["predicted_sl"].notna()
+    frame["predicted_answered"] = (frame["predicted_sl"] * frame["contacts"]).where(predicted, 0.0)
+    frame["predicted_contacts"] = frame["contacts"].where(predicted, 0)
+
+    grouped = frame.groupby(["weekday", "time_of_day"], observed=True, sort=True)
+    profile = grouped.agg(
+        intervals=("interval_start", "size"),
+        contacts=("contacts", "mean"),
+        offered_load=("offered_load", "mean"),
+        actual_agents=("actual_agents", "mean"),
+        required_agents=("required_agents", "mean"),
+        staffing_gap=("staffing_gap", "mean"),
+        handled=("handled", "sum"),
+        handle_s=("handle_s", "sum"),
+        answered_within_threshold=("answered_within_threshold", "sum"),
+        offered_less_short_abandons=("offered_less_short_abandons", "sum"),
+        predicted_answered=("predicted_answered", "sum"),
+        predicted_contacts=("predicted_contacts", "sum"),
+    ).reset_index()
+
+    def ratio(numerator: str, denominator: str) -> pd.Series:
+        bottom = profile[denominator].astype("float64")
+        return (profile[numerator] / bottom.replace(0, np.nan)).astype("float64")
+
+    profile["aht_s"] = ratio("handle_s", "handled")
+    profile["achieved_sl"] = ratio("answered_within_threshold", "offered_less_short_abandons")
+    profile["predicted_sl"] = ratio("predicted_answered", "predicted_contacts")
+    profile["weekday"] = profile["weekday"].astype(str)
+    profile["weekday"] = pd.Categorical(profile["weekday"], categories=_WEEKDAYS, ordered=True)
+    return profile[
+        [
+            "weekday",
+            "time_of_day",
+            "intervals",
+            "contacts",
+            "aht_s",
+            "offered_load",
+            "actual_agents",
+            "required_agents",
+            "staffing_gap",
+            "predicted_sl",
+            "achieved_sl",
+        ]
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# CLI glue (wired into ``kpitools staffing`` by the CLI module)
+
+_EXAMPLE = (
+    "example: kpitools staffing --contacts 100 --interval-s 1800 --aht-s 180 "
+    "--answer-within-s 20 --target-sl 0.8 --shrinkage 0.3"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``kpitools staffing`` options to ``parser``."""
+    parser.add_argument("--contacts", type=float, required=True, metavar="N",
+                        help="contacts offered in the interval (forecast)")
+    parser.add_argument("--interval-s", type=float, required=True, metavar="S",
+                        help="interval length in seconds, e.g. 1800 for 30 minutes")
+    parser.add_argument("--aht-s", type=float, required=True, metavar="S",
+                        help="average handle time (talk + hold + ACW) in seconds")
+    parser.add_argument("--answer-within-s", type=float, required=True, metavar="S",
+                        help="service-level threshold in seconds, e.g. 20")
+    parser.add_argument("--target-sl", type=float, required=True, metavar="F",
+                        help="service-level target as a fraction, e.g. 0.8")
+    parser.add_argument("--max-occupancy", type=float, default=None, metavar="F",
+                        help="optional occupancy cap as a fraction, e.g. 0.85")
+    parser.add_argument("--shrinkage", type=float, default=None, metavar="F",
+                        help="optional shrinkage as a fraction, e.g. 0.3; adds scheduled_agents")
+    parser.add_argument("--format", choices=("json", "table"), default="json",
+                        help="output format (default: json)")
+    if not parser.epilog:
+        parser.epilog = _EXAMPLE
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kpitools staffing``: print the Erlang C answer; 0 on success, 2 on bad input."""
+    try:
+        result = required_agents(
+            contacts=args.contacts,
+            interval_s=args.interval_s,
+            aht_s=args.aht_s,
+            answer_within_s=args.answer_within_s,
+            target_sl=args.target_sl,
+            max_occupancy=args.max_occupancy,
+            shrinkage=args.shrinkage,
+        )
+    except StaffingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    record = result.to_dict()
+    if getattr(args, "format", "json") == "table":
+        width = max(len(key) for key in record)
+        for key, value in record.items():
+            shown = "-" if value is None else (f"{value:.4f}" if isinstance(value, float) else value)
+            print(f"{key:<{width}}  {shown}")
+    else:
+        print(json.dumps(record))
+    return 0
