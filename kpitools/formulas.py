@@ -49,7 +49,8 @@ def kpi_columns(frame: pd.DataFrame, kpi: Kpi, formula: Formula, registry: Regis
         out["value"] = (formula.scale * num / den.where(ok)).where(ok)
         out["reason"] = np.where(
             ok, None,
-            f"denominator is 0: no {describe_terms(registry, formula.denominator)} in scope",
+            f"no {registry.measures[next(iter(formula.denominator))].description} in scope "
+            "(denominator is 0)",
         )
     if missing:
         out["value"] = np.nan

@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 
 from .errors import DataError
-from .registry import Registry, registry as default_registry
+from .registry import Registry
+from .registry import registry as default_registry
 from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column
 from .targets import Targets
 

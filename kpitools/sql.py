@@ -77,7 +77,7 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
 
 
 def _dim_expr(dim: str, alias: str) -> str:
-    return f"a.team AS team" if dim == "team" else f"{alias}.{dim} AS {dim}"
+    return "a.team AS team" if dim == "team" else f"{alias}.{dim} AS {dim}"
 
 
 def _measure_selects(reg: Registry, source: str) -> list[str]:

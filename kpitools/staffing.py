@@ -611,7 +611,10 @@ WITH scoped AS (
         outcome = 'handled' AND answered_at IS NOT NULL AS is_answered,
         outcome = 'abandoned' AS is_abandoned,
         agent_id,
-        wait_s,
+        -- Wait is derived, never read (SPEC §2): to the answer, or to the hang-up.
+        (epoch_us(CASE WHEN outcome = 'handled' AND answered_at IS NOT NULL THEN answered_at
+                       WHEN outcome = 'abandoned' THEN ended_at END)
+         - epoch_us(arrived_at)) / 1e6 AS wait_s,
         COALESCE(talk_s, 0) + COALESCE(hold_s, 0) + COALESCE(acw_s, 0) AS handle_s
     FROM interactions
     WHERE direction = 'inbound'
@@ -675,7 +678,7 @@ def interval_staffing(
     answer_within_s: float = 20,
     target_sl: float = 0.80,
     max_occupancy: float | None = None,
-    short_abandon_s: float = 5,
+    short_abandon_s: float | None = None,
 ):
     """Required (Erlang C) versus actual agents, interval by interval, from real contacts.
 
@@ -686,7 +689,8 @@ def interval_staffing(
     ----------
     data : Dataset-like
         Anything with a ``con`` attribute: a DuckDB connection exposing the
-        ``interactions`` view (SPEC §2 columns plus the derived ``wait_s``).
+        ``interactions`` view with the SPEC §2 columns (wait is derived here from the
+        timestamps, so a ``wait_s`` column is not needed).
     start, end : date, datetime or str
         Business-time bounds; ``end`` is exclusive.
     interval_minutes : int, default 30
@@ -699,8 +703,10 @@ def interval_staffing(
         Service-level target for ``required_agents``.
     max_occupancy : float, optional
         Occupancy cap passed to :func:`required_agents`.
-    short_abandon_s : float, default 5
+    short_abandon_s : float, optional
         Abandons that waited less than this leave the achieved-SL denominator (SPEC §4).
+        Defaults to ``data.params["short_abandon_s"]`` when the data set carries the
+        registry parameters, else 5.
 
     Returns
     -------
@@ -728,7 +734,8 @@ def interval_staffing(
     ...     "CREATE TABLE interactions AS SELECT 'voice' AS channel, 'inbound' AS direction,"
     ...     " 'a1' AS agent_id, TIMESTAMP '2026-03-02 09:05' AS arrived_at,"
     ...     " TIMESTAMP '2026-03-02 09:05:10' AS answered_at, 'handled' AS outcome,"
-    ...     " 300.0 AS talk_s, 0.0 AS hold_s, 60.0 AS acw_s, 10.0 AS wait_s")
+    ...     " TIMESTAMP '2026-03-02 09:11' AS ended_at,"
+    ...     " 300.0 AS talk_s, 0.0 AS hold_s, 60.0 AS acw_s")
     >>> frame = interval_staffing(types.SimpleNamespace(con=con), "2026-03-02", "2026-03-03")
     >>> frame[["contacts", "aht_s", "actual_agents", "required_agents"]].to_dict("records")
     [{'contacts': 1, 'aht_s': 360.0, 'actual_agents': 1, 'required_agents': 1}]
@@ -746,6 +753,8 @@ def interval_staffing(
     target = _target_sl(target_sl)
     if max_occupancy is not None:
         max_occupancy = _fraction("max_occupancy", max_occupancy, low_open=True, high_open=False)
+    if short_abandon_s is None:
+        short_abandon_s = (getattr(data, "params", None) or {}).get("short_abandon_s", 5)
     short_abandon = _positive("short_abandon_s", short_abandon_s, allow_zero=True)
     if isinstance(channels, str):
         channels = (channels,)
