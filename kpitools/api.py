@@ -88,6 +88,9 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "warning", "critical", "direction"]
     out = pd.DataFrame(rows, columns=cols)
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
+    # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
+    for col in ("status", "reason", "variant"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 
 

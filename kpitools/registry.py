@@ -254,7 +254,7 @@ def check_registry(reg: Registry) -> list[str]:
                 if m not in reg.measures:
                     problems.append(f"KPI {k.id!r} ({vname}): measure {m!r} is not declared")
             sources = {reg.measures[m].source for m in f.measures if m in reg.measures}
-            tables = {SOURCE_TABLE.get(s) for s in sources} - {"interactions"}
+            tables = {SOURCE_TABLE[s] for s in sources if s in SOURCE_TABLE} - {"interactions"}
             if len(tables) > 1:
                 problems.append(f"KPI {k.id!r} mixes optional tables {sorted(tables)}")
         if k.direction == "band":

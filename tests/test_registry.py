@@ -1,0 +1,82 @@
+"""The registry declares the whole SPEC §4 catalogue once, and its validator catches mistakes."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+import kpitools
+from kpitools.errors import ConfigError, UnknownKpiError
+from kpitools.registry import check_registry, load_registry, parse_registry
+
+SPEC_KPIS = {
+    "contact_volume", "offered", "handled", "aht", "asa", "service_level", "abandonment_rate",
+    "answer_rate", "first_response_time", "fcr", "repeat_contact_rate", "transfer_rate",
+    "escalation_rate", "csat", "nps", "ces", "occupancy", "utilization", "cost_per_contact",
+    "quality_score",
+}
+SPEC_TARGETS = {"asa": 20, "service_level": 0.80, "abandonment_rate": 0.05, "answer_rate": 0.95,
+                "fcr": 0.75, "repeat_contact_rate": 0.20, "transfer_rate": 0.10,
+                "escalation_rate": 0.05, "csat": 0.85, "nps": 30, "ces": 3.0,
+                "occupancy": [0.75, 0.85], "utilization": [0.75, 0.90], "quality_score": 85,
+                "first_response_time": 4 * 3600}
+
+
+def test_catalogue_covers_the_spec():
+    assert SPEC_KPIS <= set(kpitools.registry)
+    for kid, target in SPEC_TARGETS.items():
+        assert kpitools.registry[kid].target == target, kid
+    assert kpitools.registry["service_level"].variants == ["exclude_short", "negative", "ignore", "positive"]
+    for k in kpitools.registry.values():
+        assert k.label and k.description and k.unit and k.direction
+
+
+def test_packaged_registry_is_sound():
+    assert check_registry(kpitools.registry) == []
+
+
+def _doc():
+    from importlib import resources
+
+    return yaml.safe_load(resources.files("kpitools").joinpath("catalogue.yaml").read_text())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["kpis"].append(copy.deepcopy(d["kpis"][3])), "declared twice"),
+    (lambda d: d["kpis"][3].update(numerator={"no_such_measure": 1}), "measure 'no_such_measure' is not declared"),
+    (lambda d: d["kpis"][3].update(unit="furlongs"), "unit 'furlongs'"),
+    (lambda d: d["kpis"][3].update(direction="sideways"), "direction 'sideways'"),
+    (lambda d: d["kpis"][3].update(label=""), "label is missing"),
+    (lambda d: d["measures"]["handled"].update(source="crm"), "source 'crm'"),
+    (lambda d: d["triggers"][0].update(kpi="vibes"), "KPI 'vibes' is not declared"),
+])
+def test_validator_names_each_problem(mutate, message):
+    doc = _doc()
+    mutate(doc)
+    with pytest.raises(ConfigError, match=message):
+        parse_registry(doc)
+
+
+def test_validator_reports_every_problem_at_once():
+    doc = _doc()
+    doc["kpis"][3]["unit"] = "furlongs"
+    doc["kpis"][4]["direction"] = "sideways"
+    with pytest.raises(ConfigError) as err:
+        parse_registry(doc)
+    assert "furlongs" in str(err.value) and "sideways" in str(err.value)
+
+
+def test_unknown_kpi_error_names_it():
+    with pytest.raises(UnknownKpiError, match="unknown KPI 'speed'"):
+        kpitools.registry["speed"]
+
+
+def test_load_registry_from_file(tmp_path):
+    path = tmp_path / "cat.yaml"
+    path.write_text(yaml.safe_dump(_doc()))
+    assert set(load_registry(path)) == set(kpitools.registry)
+    path.write_text("kpis: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_registry(path)
