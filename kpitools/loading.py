@@ -225,27 +225,31 @@ def _table_sql(con, src: SourceFile) -> str:
 
 
 def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]]) -> None:
+    """Count bad values per check in one pass; only when some exist, find the first row of
+    each (a second pass with row numbers, which is slower, so clean files skip it)."""
     if not checks:
         return
+    counts_sql = ", ".join(f"COUNT(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
+    try:
+        counts = con.execute(f"SELECT {counts_sql} FROM {src.reader}").fetchall()[0]
+    except duckdb.Error as exc:
+        raise DataError(f"{src.path}: cannot read this file ({str(exc).splitlines()[0]})") from None
+    failing = [(check, n) for check, n in zip(checks, counts, strict=True) if n]
+    if not failing:
+        return
     aggs = []
-    for k, (column, cond, _) in enumerate(checks):
-        aggs.append(f"COUNT(*) FILTER (WHERE {cond}) AS n{k}")
+    for k, ((column, cond, _), _) in enumerate(failing):
         aggs.append(f"MIN(_row) FILTER (WHERE {cond}) AS r{k}")
         aggs.append(f'arg_min(CAST("{column}" AS VARCHAR), _row) FILTER (WHERE {cond}) AS v{k}')
     query = f"SELECT {', '.join(aggs)} FROM (SELECT *, row_number() OVER () AS _row FROM {src.reader})"
-    try:
-        result = con.execute(query).fetchall()[0]
-    except duckdb.Error as exc:
-        raise DataError(f"{src.path}: cannot read this file ({str(exc).splitlines()[0]})") from None
+    result = con.execute(query).fetchall()[0]
     problems = []
-    for k, (column, _, what) in enumerate(checks):
-        count, row, value = result[3 * k: 3 * k + 3]
-        if count:
-            where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
-            more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
-            problems.append(f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}")
-    if problems:
-        raise DataError("\n".join(problems))
+    for k, ((column, _, what), count) in enumerate(failing):
+        row, value = result[2 * k: 2 * k + 2]
+        where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
+        more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
+        problems.append(f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}")
+    raise DataError("\n".join(problems))
 
 
 def _check_unique_ids(con, src: SourceFile) -> None:
