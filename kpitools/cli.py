@@ -71,7 +71,7 @@ def cmd_kpis(args) -> int:
     from .loading import load
 
     by = check_by(args.by)
-    data = load(args.data, timezone=args.timezone, targets=args.targets)
+    data = load(args.data, timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "csv", "table"], default="table")
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--timezone", help="business time zone, e.g. Europe/London (default UTC)")
+    p.add_argument("--warehouse", help="keep the loaded tables in this .duckdb file (default in memory)")
     p.set_defaults(func=cmd_kpis)
 
     p = sub.add_parser("validate", help="run the Great Expectations data-quality suites",

@@ -342,3 +342,18 @@ def test_cli_csv_and_table_formats(make_data, capsys):
     assert main(["kpis", "--data", str(folder), "--period", W10]) == 0
     text = capsys.readouterr().out
     assert "Service level [exclude_short]" in text and "100.0 %" in text
+
+
+def test_persistent_warehouse_gives_the_same_values(make_data, tmp_path):
+    rows = [contact("v1", f"{MON}T09:00:00", wait=10), contact("v2", f"{MON}T09:10:00", wait=40)]
+    folder = make_data("parquet", interactions=rows)
+    warehouse = tmp_path / "kpis.duckdb"
+    in_memory = values(kpitools.kpis(kpitools.load(folder), W10))
+    data = kpitools.load(folder, warehouse=warehouse)
+    persistent = values(kpitools.kpis(data, W10))
+    data.close()
+    assert warehouse.exists() and persistent == in_memory
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM interactions").fetchall()[0][0] == 2
