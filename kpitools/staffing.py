@@ -117,9 +117,7 @@ def _load(value: Any) -> float:
 def _stable_queue(agents: int, load: float) -> None:
     """Erlang C has no steady state unless the agents outnumber the offered load."""
     if load >= agents:
-        raise StaffingError(
-            f"offered load {load:g} Erlangs needs more than {agents} agents"
-        )
+        raise StaffingError(f"offered load {load:g} Erlangs needs more than {agents} agents")
 
 
 def _checked(agents: Any, load: Any) -> tuple[int, float]:
@@ -446,23 +444,63 @@ def _expit(x: float) -> float:
     return z / (1.0 + z)
 
 
-def _integration_range(g, peak: float, rate: float) -> tuple[float, float]:
-    """Where the concave ``g`` stays within ``_LOG_MARGIN`` of ``g(peak)`` (peak >= 0)."""
-    from scipy.optimize import brentq
+def _expm1_plus(x: float) -> float:
+    """``expm1(-x) + x`` (>= 0) without cancellation for small ``|x|``."""
+    if abs(x) < 1e-3:
+        return x * x * (0.5 - x * (1 / 6 - x * (1 / 24 - x * (1 / 120 - x / 720))))
+    return math.expm1(-x) + x
 
-    floor = g(peak) - _LOG_MARGIN
 
-    step = 1.0 / rate
-    high = peak + step
-    while g(high) > floor:
-        step *= 2.0
-        high = peak + step
-    high = brentq(lambda s: g(s) - floor, peak, high, xtol=1e-12 * high + 1e-12)
+class _QueueExponent:
+    """``G_c(s) = λ(1 - e^{-θs})/θ - c·s``, concave in ``s``, measured from its peak.
 
-    low = 0.0
-    if peak > 0 and g(0.0) < floor:
-        low = brentq(lambda s: g(s) - floor, 0.0, peak, xtol=1e-12 * peak + 1e-12)
-    return low, high
+    For a patient queue ``G`` reaches millions while the integrals need it to O(1), so the
+    exponent is written around the peak ``p`` (``u = s - p``, ``r = λe^{-θp}``) as
+    ``-(r/θ)·(expm1(-θu) + θu) - (c - r)·u``, which never subtracts two large numbers.
+    """
+
+    def __init__(self, arrival_rate: float, theta: float, slope: float) -> None:
+        self.arrival_rate, self.theta, self.slope = arrival_rate, theta, slope
+        self.peak = math.log(arrival_rate / slope) / theta if arrival_rate > slope else 0.0
+
+    def relative(self, s: float) -> float:
+        """``G_c(s) - G_c(peak)`` (<= 0)."""
+        u = s - self.peak
+        decayed = self.arrival_rate * math.exp(-self.theta * self.peak)
+        return -(decayed / self.theta) * _expm1_plus(self.theta * u) - (self.slope - decayed) * u
+
+    def at_peak(self) -> float:
+        """``G_c(peak)`` itself (only ever used as a log-scale, never differenced)."""
+        if self.arrival_rate <= self.slope:
+            return 0.0
+        excess = self.arrival_rate / self.slope - 1.0
+        return self.slope * (excess - math.log1p(excess)) / self.theta
+
+    def support(self) -> tuple[float, float]:
+        """Where ``G_c`` stays within ``_LOG_MARGIN`` of its peak, clipped at ``s = 0``."""
+        from scipy.optimize import brentq
+
+        def above_floor(s: float) -> float:
+            return self.relative(s) + _LOG_MARGIN
+
+        step = 1.0 / self.slope
+        while above_floor(self.peak + step) > 0:
+            step *= 2.0
+        high = brentq(above_floor, self.peak, self.peak + step, xtol=1e-13 * (self.peak + step))
+        low = 0.0
+        if self.peak > 0 and above_floor(0.0) < 0:
+            low = brentq(above_floor, 0.0, self.peak, xtol=1e-13 * self.peak)
+        return low, high
+
+
+def _integrate(integrand, low: float, high: float, peak: float, tolerance: float = 0.0) -> float:
+    from scipy.integrate import quad
+
+    if high <= low:
+        return 0.0
+    points = [peak] if low < peak < high else None
+    value, _ = quad(integrand, low, high, points=points, limit=500, epsabs=tolerance, epsrel=1e-10)
+    return value
 
 
 def erlang_a(
@@ -518,8 +556,6 @@ def erlang_a(
     >>> {key: round(value, 3) for key, value in result.items()}
     {'p_wait': 0.127, 'p_abandon': 0.023, 'service_level': 0.933, 'asa_s': 2.345}
     """
-    from scipy.integrate import quad
-
     n = _agents(agents)
     a = _load(load)
     aht_s = _positive("aht_s", aht_s)
@@ -543,45 +579,41 @@ def erlang_a(
     arrival_rate = a / aht_s
     service_capacity = n / aht_s  # Nμ: answers per second while every agent is busy
     theta = 1.0 / patience
+    # exp(G) weighs every caller who waits; exp(G - θs) those still there to be answered.
+    waiting = _QueueExponent(arrival_rate, theta, service_capacity)
+    answered = _QueueExponent(arrival_rate, theta, service_capacity + theta)
 
-    def g(s: float) -> float:
-        return arrival_rate * -math.expm1(-theta * s) / theta - service_capacity * s
+    low, high = waiting.support()
+    waiting_mass = _integrate(lambda s: math.exp(waiting.relative(s)), low, high, waiting.peak)
+    # Both exponents share the scale of the waiting peak: G - θs - G(p) at the answered peak.
+    answered_scale = math.exp(waiting.relative(answered.peak) - theta * answered.peak)
+    answered_mass = answered_by_t = answered_wait = 0.0
+    if answered_scale > 0:  # else every caller who waits abandons, to machine precision
+        a_low, a_high = answered.support()
+        tolerance = 1e-14 * waiting_mass / answered_scale
 
-    peak = math.log(arrival_rate / service_capacity) / theta if arrival_rate > service_capacity else 0.0
-    low, high = _integration_range(g, peak, service_capacity + theta)
-    g_peak = g(peak)
-    # Peaks of exp(G - θs) (answered contacts) lie at or before the peak of G.
-    answered_peak = (
-        math.log(arrival_rate / (service_capacity + theta)) / theta
-        if arrival_rate > service_capacity + theta
-        else 0.0
-    )
-    breakpoints = sorted({p for p in (peak, answered_peak) if low < p < high})
+        def answered_integral(integrand, upper: float) -> float:
+            return answered_scale * _integrate(
+                integrand, a_low, min(upper, a_high), answered.peak, tolerance
+            )
 
-    def integrate(integrand, upper: float, scale: float = 0.0) -> float:
-        if upper <= low:
-            return 0.0
-        points = [p for p in breakpoints if p < upper] or None
-        value, _ = quad(
-            integrand, low, upper, points=points, limit=500, epsabs=scale, epsrel=1e-11
+        answered_mass = answered_integral(lambda s: math.exp(answered.relative(s)), a_high)
+        answered_by_t = answered_integral(lambda s: math.exp(answered.relative(s)), within_s)
+        answered_wait = answered_integral(lambda s: s * math.exp(answered.relative(s)), a_high)
+    if answered_mass < 0.5 * waiting_mass:
+        abandoned = waiting_mass - answered_mass  # most waiting callers abandon: no cancellation
+    else:  # few abandon: integrate them directly rather than as a small difference
+        abandoned = _integrate(
+            lambda s: math.exp(waiting.relative(s)) * -math.expm1(-theta * s),
+            low,
+            high,
+            waiting.peak,
+            1e-14 * waiting_mass,
         )
-        return value
 
-    waiting_mass = integrate(lambda s: math.exp(g(s) - g_peak), high)
-    tolerance = 1e-14 * waiting_mass
-    answered_by_t = integrate(
-        lambda s: math.exp(g(s) - theta * s - g_peak), min(within_s, high), tolerance
-    )
-    abandoned = integrate(
-        lambda s: math.exp(g(s) - g_peak) * -math.expm1(-theta * s), high, tolerance
-    )
-    answered_wait = integrate(
-        lambda s: s * math.exp(g(s) - theta * s - g_peak), high, tolerance
-    )
-
-    # P(wait) = B·A_fn / (1 - B + B·A_fn), with A_fn = Nμ·e^{g_peak}·waiting_mass.
+    # P(wait) = B·A_fn / (1 - B + B·A_fn), with A_fn = Nμ·e^{G(peak)}·waiting_mass.
     log_b = _log_erlang_b(n, a)
-    log_palm = math.log(service_capacity) + g_peak + math.log(waiting_mass)
+    log_palm = math.log(service_capacity) + waiting.at_peak() + math.log(waiting_mass)
     if log_b == -math.inf:
         p_wait = 0.0
     else:
@@ -594,7 +626,9 @@ def erlang_a(
         "p_wait": p_wait,
         "p_abandon": p_abandon,
         "service_level": (1.0 - p_wait) + p_wait * answered_by_t / waiting_mass,
-        "asa_s": p_wait * (answered_wait / waiting_mass) / p_answered if p_answered > 0 else math.nan,
+        "asa_s": p_wait * (answered_wait / waiting_mass) / p_answered
+        if p_answered > 0
+        else math.nan,
     }
 
 
@@ -788,7 +822,10 @@ def interval_staffing(
     required: list[int | None] = []
     predicted: list[float] = []
     for contacts, aht_s, load, actual in zip(
-        frame["contacts"], frame["aht_s"], frame["offered_load"], frame["actual_agents"],
+        frame["contacts"],
+        frame["aht_s"],
+        frame["offered_load"],
+        frame["actual_agents"],
         strict=True,
     ):
         if not aht_s > 0:  # nothing handled, or handled in zero seconds: no workload known
@@ -807,8 +844,13 @@ def interval_staffing(
     frame["predicted_sl"] = pd.Series(predicted, index=frame.index, dtype="float64")
     denominator = frame["offered_less_short_abandons"]
     frame["achieved_sl"] = (frame["answered_within_threshold"] / denominator).where(denominator > 0)
-    for column in ("contacts", "handled", "actual_agents", "answered_within_threshold",
-                   "offered_less_short_abandons"):
+    for column in (
+        "contacts",
+        "handled",
+        "actual_agents",
+        "answered_within_threshold",
+        "offered_less_short_abandons",
+    ):
         frame[column] = frame[column].astype("int64")
     frame["handle_s"] = frame["handle_s"].astype("float64")
     return frame[_INTERVAL_COLUMNS]
@@ -916,22 +958,58 @@ _EXAMPLE = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``kpitools staffing`` options to ``parser``."""
-    parser.add_argument("--contacts", type=float, required=True, metavar="N",
-                        help="contacts offered in the interval (forecast)")
-    parser.add_argument("--interval-s", type=float, required=True, metavar="S",
-                        help="interval length in seconds, e.g. 1800 for 30 minutes")
-    parser.add_argument("--aht-s", type=float, required=True, metavar="S",
-                        help="average handle time (talk + hold + ACW) in seconds")
-    parser.add_argument("--answer-within-s", type=float, required=True, metavar="S",
-                        help="service-level threshold in seconds, e.g. 20")
-    parser.add_argument("--target-sl", type=float, required=True, metavar="F",
-                        help="service-level target as a fraction, e.g. 0.8")
-    parser.add_argument("--max-occupancy", type=float, default=None, metavar="F",
-                        help="optional occupancy cap as a fraction, e.g. 0.85")
-    parser.add_argument("--shrinkage", type=float, default=None, metavar="F",
-                        help="optional shrinkage as a fraction, e.g. 0.3; adds scheduled_agents")
-    parser.add_argument("--format", choices=("json", "table"), default="json",
-                        help="output format (default: json)")
+    parser.add_argument(
+        "--contacts",
+        type=float,
+        required=True,
+        metavar="N",
+        help="contacts offered in the interval (forecast)",
+    )
+    parser.add_argument(
+        "--interval-s",
+        type=float,
+        required=True,
+        metavar="S",
+        help="interval length in seconds, e.g. 1800 for 30 minutes",
+    )
+    parser.add_argument(
+        "--aht-s",
+        type=float,
+        required=True,
+        metavar="S",
+        help="average handle time (talk + hold + ACW) in seconds",
+    )
+    parser.add_argument(
+        "--answer-within-s",
+        type=float,
+        required=True,
+        metavar="S",
+        help="service-level threshold in seconds, e.g. 20",
+    )
+    parser.add_argument(
+        "--target-sl",
+        type=float,
+        required=True,
+        metavar="F",
+        help="service-level target as a fraction, e.g. 0.8",
+    )
+    parser.add_argument(
+        "--max-occupancy",
+        type=float,
+        default=None,
+        metavar="F",
+        help="optional occupancy cap as a fraction, e.g. 0.85",
+    )
+    parser.add_argument(
+        "--shrinkage",
+        type=float,
+        default=None,
+        metavar="F",
+        help="optional shrinkage as a fraction, e.g. 0.3; adds scheduled_agents",
+    )
+    parser.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output format (default: json)"
+    )
     if not parser.epilog:
         parser.epilog = _EXAMPLE
 
@@ -955,7 +1033,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "format", "json") == "table":
         width = max(len(key) for key in record)
         for key, value in record.items():
-            shown = "-" if value is None else (f"{value:.4f}" if isinstance(value, float) else value)
+            shown = (
+                "-" if value is None else (f"{value:.4f}" if isinstance(value, float) else value)
+            )
             print(f"{key:<{width}}  {shown}")
     else:
         print(json.dumps(record))
