@@ -17,6 +17,7 @@ class Dialect:
     days_between: str  # whole days from {a} to {b}
     date_literal: str
     timestamp_literal: str
+    iso_weekday: str  # 1 = Monday .. 7 = Sunday of a TIMESTAMP
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -27,6 +28,9 @@ class Dialect:
 
     def days(self, a: str, b: str) -> str:
         return self.days_between.format(a=a, b=b)
+
+    def weekday(self, expr: str) -> str:
+        return self.iso_weekday.format(expr)
 
     def date(self, value) -> str:
         return self.date_literal.format(value)
@@ -41,6 +45,7 @@ DUCKDB = Dialect(
     days_between="date_diff('day', {a}, {b})",
     date_literal="DATE '{}'",
     timestamp_literal="TIMESTAMP '{}'",
+    iso_weekday="isodow({})",
 )
 
 SPARK = Dialect(
@@ -49,6 +54,7 @@ SPARK = Dialect(
     days_between="datediff({b}, {a})",
     date_literal="DATE '{}'",
     timestamp_literal="TIMESTAMP '{}'",
+    iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

@@ -16,7 +16,7 @@ from .dialects import DUCKDB, Dialect
 from .errors import DataError, KpitoolsError
 from .periods import Period
 from .registry import SOURCE_TABLE, Registry
-from .sql import CALENDAR, DIMENSIONS, QUERIES, SOURCE_DIMENSIONS, Scope
+from .sql import CALENDAR, DIMENSIONS, QUERIES, SOURCE_DIMENSIONS, TIME_DIMENSIONS, Scope
 
 
 class DuckDBBackend:
@@ -63,8 +63,9 @@ def check_by(by) -> tuple[str, ...]:
         by = [b for b in by.split(",") if b.strip()]
     by = tuple(b.strip() for b in by)
     for b in by:
-        if b not in DIMENSIONS:
-            raise KpitoolsError(f"cannot group by {b!r}; choose from {', '.join(DIMENSIONS)}")
+        if b not in DIMENSIONS + TIME_DIMENSIONS:
+            raise KpitoolsError(
+                f"cannot group by {b!r}; choose from {', '.join(DIMENSIONS + TIME_DIMENSIONS)}")
     if len(set(by)) != len(by):
         raise KpitoolsError(f"a dimension is repeated in --by {','.join(by)}")
     return by
@@ -109,6 +110,9 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     if "queue" in by and "costs" not in unavailable and data.has("costs"):
         merged = _allocate_shared_costs(merged, by)
     merged = merged.rename(columns={"bucket": "period"})
+    if "interval" in by:  # slot index -> the slot's start (business time)
+        width_s = float(data.params.get("interval_minutes", 30)) * 60
+        merged["interval"] = pd.to_datetime(merged["interval"].astype("int64") * int(width_s), unit="s")
     order = {p.label: k for k, p in enumerate(periods)}
     merged = merged.sort_values(
         ["period", *by], key=lambda s: s.map(order) if s.name == "period" else s, na_position="last"

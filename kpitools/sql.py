@@ -16,14 +16,19 @@ from .dialects import Dialect
 from .registry import Registry
 
 DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
+# Time-of-contact dimensions derived from arrived_at (heat maps, staffing intervals):
+# weekday 1 = Monday .. 7 = Sunday, hour 0-23, interval = index of the interval_minutes slot
+# since the epoch (the engine turns it back into the slot's start time).
+TIME_DIMENSIONS = ("weekday", "hour", "interval")
+CONTACT_DIMENSIONS = set(DIMENSIONS) | set(TIME_DIMENSIONS)
 CALENDAR = "kpi_calendar"
 
 # Which dimensions each source can be grouped by (others make its KPIs undefined).
 SOURCE_DIMENSIONS = {
-    "interactions": set(DIMENSIONS),
-    "repeats": set(DIMENSIONS),
-    "surveys": set(DIMENSIONS),
-    "qa": set(DIMENSIONS),
+    "interactions": CONTACT_DIMENSIONS,
+    "repeats": CONTACT_DIMENSIONS,
+    "surveys": CONTACT_DIMENSIONS,
+    "qa": CONTACT_DIMENSIONS,
     "agent_activity": {"agent_id", "team"},
     "costs": {"queue"},
 }
@@ -76,8 +81,17 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
     )
 
 
-def _dim_expr(dim: str, alias: str) -> str:
-    return "a.team AS team" if dim == "team" else f"{alias}.{dim} AS {dim}"
+def _dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect | None = None) -> str:
+    if dim == "team":
+        return "a.team AS team"
+    if dim == "weekday":
+        return f"{dialect.weekday(alias + '.arrived_at')} AS weekday"
+    if dim == "hour":
+        return f"EXTRACT(HOUR FROM {alias}.arrived_at) AS hour"
+    if dim == "interval":
+        width_us = int(float(params.get("interval_minutes", 30)) * 60 * 1_000_000)
+        return f"CAST(FLOOR({dialect.micros(alias + '.arrived_at')} / {width_us}) AS BIGINT) AS interval"
+    return f"{alias}.{dim} AS {dim}"
 
 
 def _measure_selects(reg: Registry, source: str) -> list[str]:
@@ -107,7 +121,7 @@ def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days:
     """Interactions arriving in scope (plus extra_days after), with derived columns and dims."""
     end = scope.end_exclusive + dt.timedelta(days=extra_days)
     join_team = "LEFT JOIN agents a ON i.agent_id = a.agent_id" if "team" in scope.by else ""
-    dims = "".join(f",\n      {_dim_expr(d, 'i')}" for d in scope.by if d != "team")
+    dims = "".join(f",\n      {_dim_expr(d, 'i', params, dialect)}" for d in scope.by if d != "team")
     team = ",\n      a.team AS team" if "team" in scope.by else ""
     return (
         f"    SELECT i.interaction_id, i.customer_id, i.issue_type AS issue_type_key, i.arrived_at,"

@@ -357,3 +357,19 @@ def test_persistent_warehouse_gives_the_same_values(make_data, tmp_path):
 
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("SELECT count(*) FROM interactions").fetchall()[0][0] == 2
+
+
+def test_time_of_contact_dimensions(make_data):
+    rows = [
+        contact("m1", "2026-03-02T09:10:00", wait=10),   # Monday 09:00-09:30 slot, within
+        contact("m2", "2026-03-02T09:29:59", wait=30),   # same slot, late
+        contact("m3", "2026-03-02T09:30:00", wait=5),    # next slot
+        contact("s1", "2026-03-08T23:59:00", wait=10),   # Sunday, hour 23
+    ]
+    data = kpitools.load(make_data(interactions=rows))
+    heat = kpitools.kpis(data, W10, by=["weekday", "hour"], kpis=["contact_volume", "service_level"])
+    vol = {(r["weekday"], r["hour"]): r["value"] for r in heat[heat.kpi == "contact_volume"].to_dict("records")}
+    assert vol == {(1, 9): 3, (7, 23): 1}
+    slots = kpitools.kpis(data, W10, by="interval", kpis=["service_level"])
+    got = {str(r["interval"]): r["value"] for r in slots.to_dict("records")}
+    assert got == {"2026-03-02 09:00:00": 0.5, "2026-03-02 09:30:00": 1.0, "2026-03-08 23:30:00": 1.0}
