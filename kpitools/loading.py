@@ -195,12 +195,7 @@ def _table_sql(con, src: SourceFile) -> str:
     """SELECT that yields the canonical columns of one source file, after checking it."""
     table = TABLES[src.table]
     columns = _describe(con, src)
-    missing = [c.name for c in table.columns if c.required and c.name not in columns]
-    if missing:
-        raise DataError(
-            f"{src.path}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (found: {', '.join(columns) or 'none'})"
-        )
+    check_required_columns(src, columns)
     selects, checks = [], []  # checks: (column, condition, what a good value is)
     for col in table.columns:
         expr, bad, good = _cast(col, columns.get(col.name), tz_aware=False)
@@ -211,17 +206,44 @@ def _table_sql(con, src: SourceFile) -> str:
         selects.append(f"{expr} AS {col.name}")
         if bad:
             checks.append((col.name, bad, f"is not {good}"))
-        if col.name in columns and not col.nullable:
-            checks.append((col.name, f'"{col.name}" IS NULL', "is empty (a value is required)"))
-        if col.name in columns and col.name in NON_NEGATIVE.get(src.table, ()):
-            checks.append((col.name, f"TRY_CAST(\"{col.name}\" AS DOUBLE) < 0", "is negative (durations are seconds >= 0)"))
-        allowed = ALLOWED_VALUES.get((src.table, col.name))
-        if allowed and col.name in columns:
-            listed = ", ".join(f"'{a}'" for a in allowed)
-            checks.append((col.name, f'"{col.name}" IS NOT NULL AND "{col.name}" NOT IN ({listed})',
-                           f"is not one of {', '.join(allowed)}"))
+        if col.name in columns:
+            checks += value_rules(src.table, col, f'"{col.name}"')
     _run_checks(con, src, checks)
     return ", ".join(selects)
+
+
+def check_required_columns(src: SourceFile, columns) -> None:
+    """DataError naming the file when a required column of its table is missing."""
+    missing = [c.name for c in TABLES[src.table].columns if c.required and c.name not in columns]
+    if missing:
+        raise DataError(
+            f"{src.path}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (found: {', '.join(columns) or 'none'})"
+        )
+
+
+def value_rules(table: str, col: Column, ident: str) -> list[tuple[str, str, str]]:
+    """Schema rules beyond the type, for a column present in the file: (column, SQL condition
+    that flags a bad value, what is wrong). ``ident`` is the column as the engine quotes it;
+    the conditions are plain SQL that DuckDB and Spark both run (kpitools/spark.py)."""
+    rules = []
+    if not col.nullable:
+        rules.append((col.name, f"{ident} IS NULL", "is empty (a value is required)"))
+    if col.name in NON_NEGATIVE.get(table, ()):
+        rules.append((col.name, f"TRY_CAST({ident} AS DOUBLE) < 0", "is negative (durations are seconds >= 0)"))
+    allowed = ALLOWED_VALUES.get((table, col.name))
+    if allowed:
+        listed = ", ".join(f"'{a}'" for a in allowed)
+        rules.append((col.name, f"{ident} IS NOT NULL AND {ident} NOT IN ({listed})",
+                      f"is not one of {', '.join(allowed)}"))
+    return rules
+
+
+def describe_problem(src: SourceFile, column: str, row: int, value, what: str, count: int) -> str:
+    """One line of a DataError: file, column, row (and CSV line), the value, what is wrong."""
+    where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
+    more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
+    return f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}"
 
 
 def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]]) -> None:
@@ -246,9 +268,7 @@ def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]]) -> Non
     problems = []
     for k, ((column, _, what), count) in enumerate(failing):
         row, value = result[2 * k: 2 * k + 2]
-        where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
-        more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
-        problems.append(f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}")
+        problems.append(describe_problem(src, column, row, value, what, count))
     raise DataError("\n".join(problems))
 
 
