@@ -12,6 +12,7 @@ machine values (fractions, seconds, raw scores); format them with :mod:`kpitools
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -46,6 +47,12 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     reg = data.registry
     first, last = data.coverage
     partial = {p.label: not p.is_covered_by(first, last) for p in periods}
+    # The repeat rule looks up to repeat_window_h past each contact: near the end of the data
+    # that look-ahead is cut short and the rate reads low. Say so instead of hiding it.
+    window = dt.timedelta(hours=float(data.params.get("repeat_window_h", 168)))
+    short_window = {p.label for p in periods
+                    if last is not None and p.start <= last and dt.datetime.combine(p.end, dt.time.max) + window
+                    > dt.datetime.combine(last, dt.time.max)}
     keyed = measures.set_index(["period", *by]) if len(measures) else None
     rows = []
     for rec in frame.to_dict("records"):
@@ -84,12 +91,16 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
+            "note": (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
+                     f"of data ({last}): understated")
+                    if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
         })
-    cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "warning", "critical", "direction"]
+    cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
+            "direction"]
     out = pd.DataFrame(rows, columns=cols)
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
     # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
-    for col in ("status", "reason", "variant"):
+    for col in ("status", "reason", "variant", "note"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 

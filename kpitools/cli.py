@@ -40,7 +40,7 @@ def _json_value(v):
 def records(frame, by: tuple[str, ...] = ()) -> list[dict]:
     """The machine contract of ``kpitools kpis --format json``: one record per KPI and group."""
     keys = ["period", *by, "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
-            "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]
+            "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", "note"]
     out = []
     for rec in frame.to_dict("records"):
         out.append({k: _json_value(rec.get(k)) for k in keys})
@@ -91,7 +91,7 @@ def cmd_kpis(args) -> int:
                 value += " (n too small)"
             rows.append([*(str(rec[d]) for d in by), rec["label"] + (f" [{rec['variant']}]" if rec["variant"] else ""),
                          value, fmt_target(rec["target"] or None, rec["unit"], directions[rec["kpi"]]),
-                         rec["status"], rec["reason"]])
+                         rec["status"], rec["reason"] or rec["note"]])
         header = [*by, "KPI", "value", "target", "status", "note"]
         widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
         partial = " (partial period: the data does not cover all of it)" if frame["partial"].any() else ""

@@ -373,3 +373,12 @@ def test_time_of_contact_dimensions(make_data):
     slots = kpitools.kpis(data, W10, by="interval", kpis=["service_level"])
     got = {str(r["interval"]): r["value"] for r in slots.to_dict("records")}
     assert got == {"2026-03-02 09:00:00": 0.5, "2026-03-02 09:30:00": 1.0, "2026-03-08 23:30:00": 1.0}
+
+
+def test_repeat_rate_near_the_end_of_data_is_flagged(make_data):
+    rows = [contact("a", f"{MON}T09:00:00", customer="u1"),
+            contact("b", "2026-03-16T09:00:00", customer="u2")]  # data ends Monday of W12
+    data = kpitools.load(make_data(interactions=rows))
+    note = lambda p: kpitools.kpis(data, p, kpis=["repeat_contact_rate"]).iloc[0]["note"]  # noqa: E731
+    assert note("2026-W10") is None            # W10 + 168 h = 2026-03-15 23:59, inside the data
+    assert "understated" in note("2026-W11")   # its look-ahead needs data up to 2026-03-22
