@@ -1,0 +1,372 @@
+"""One review's inputs and numbers, computed once and shared by every section.
+
+:func:`open_review` loads the data folder once, resolves the period, reads the commentary and
+the validation summary, and returns a :class:`ReviewContext`. Its frames are cached
+properties, each one engine pass over the data:
+
+* ``totals``   every KPI for the trend window plus the same period last year (one pass);
+* ``queues``   every KPI by queue for last year, the previous and this period (one pass);
+* ``channels`` by channel, previous and this period; ``issues`` by issue type;
+* ``variants`` the four service-level variants; ``heat`` volume / service level /
+  abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
+  ``staffing`` the Erlang C interval profile.
+
+Comparisons are built from those frames by :func:`comparison`, which follows the rules of
+:func:`kpitools.compare` (no change when either period is partial or a value is missing; a
+test checks the two agree) without running the engine again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..api import kpis, kpis_for_periods
+from ..errors import DataError, PeriodError
+from ..loading import load
+from ..periods import Period, latest_complete
+from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
+from .commentary import Commentary, read_commentary
+
+DEFAULT_DATA_DIR = "data/demo"
+NOT_RECORDED = "(not recorded)"
+
+# Headline KPIs on page one (presentation choice; every definition comes from the registry).
+HEADLINE = ["contact_volume", "service_level", "asa", "abandonment_rate", "aht", "fcr",
+            "repeat_contact_rate", "csat", "nps", "ces"]
+HEADLINE_EXTRA = {"monthly": ["cost_per_contact", "occupancy"],
+                  "quarterly": ["cost_per_contact", "occupancy"]}
+# KPIs drawn in the trends section.
+TREND_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", "aht", "fcr",
+              "repeat_contact_rate", "csat", "nps"]
+TREND_EXTRA = {"monthly": ["cost_per_contact", "occupancy", "utilization"],
+               "quarterly": ["cost_per_contact", "occupancy", "utilization"]}
+
+
+def project_root() -> Path | None:
+    """The kpitools checkout this package runs from (editable install), if any."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").is_file() else None
+
+
+def _small_demo() -> Path:
+    """A small generated demo set, for running a template where no data folder exists."""
+    from ..demo import generate_demo_data
+
+    target = Path(tempfile.gettempdir()) / "kpitools-review-demo"
+    if not (target / "interactions.parquet").is_file():
+        tmp = Path(tempfile.mkdtemp(prefix="kpitools-review-demo-"))
+        generate_demo_data(tmp, weeks=70, contacts_per_week=600)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another run got there first
+            pass
+    return target
+
+
+def resolve_data_dir(data_dir: str | os.PathLike) -> tuple[Path, str | None]:
+    """(folder, note). Relative paths are tried from here and from the project root; the
+    default ``data/demo`` falls back to a small generated demo set (noted in the review)."""
+    p = Path(data_dir).expanduser()
+    if p.is_dir():
+        return p.resolve(), None
+    root = project_root()
+    if not p.is_absolute() and root is not None and (root / p).is_dir():
+        return (root / p).resolve(), None
+    if str(data_dir) in (DEFAULT_DATA_DIR, ""):
+        return _small_demo(), (
+            f"{DEFAULT_DATA_DIR} does not exist, so this review was run on a small generated "
+            "demo data set (run `make demo-data` for the full one)."
+        )
+    raise DataError(f"data folder {data_dir} does not exist")
+
+
+def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
+    """The period to review: ``label``, or the latest complete one in the data."""
+    first, last = data.coverage
+    if first is None:
+        raise DataError(f"{data.path}: the interactions table has no contacts")
+    if not label:
+        return latest_complete(first, last, cadence.grain)
+    p = Period.parse(label)
+    if p.grain != cadence.grain:
+        raise PeriodError(
+            f"the {cadence.name} review needs a {cadence.grain} label such as "
+            f"{LABEL_EXAMPLES[cadence.grain]}, not {label!r}"
+        )
+    if p.end < first or p.start > last:
+        raise PeriodError(f"{p.label} is outside the data, which runs from {first} to {last}")
+    return p
+
+
+def comparison(frame: pd.DataFrame, period: Period, other: Period, coverage,
+               by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows of ``period`` with the values of ``other`` alongside, as :func:`kpitools.compare`.
+
+    Adds compare_period, compare_value, compare_partial, compare_n, compare_numerator,
+    compare_denominator, compare_ci_low, compare_ci_high, change, change_note.
+    ``change`` is null when either period is partial or a value is missing.
+    """
+    keys = [*by, "kpi"]
+    now = frame[frame["period"] == period.label]
+    then = frame[frame["period"] == other.label][
+        [*keys, "value", "partial", "n", "numerator", "denominator", "ci_low", "ci_high"]
+    ].rename(columns={c: f"compare_{c}" for c in
+                      ("value", "partial", "n", "numerator", "denominator", "ci_low", "ci_high")})
+    out = now.merge(then, on=keys, how="left")
+    first, last = coverage
+    covered = other.is_covered_by(first, last)
+    out["compare_period"] = other.label
+    out["compare_partial"] = out["compare_partial"].astype("boolean").fillna(not covered).astype(bool)
+    change = out["value"] - out["compare_value"]
+    like_for_like = ~out["partial"].astype(bool) & ~out["compare_partial"]
+    out["change"] = change.where(like_for_like & change.notna())
+    outside = first is None or other.end < first or other.start > last
+    notes = np.select(
+        [out["partial"].astype(bool), pd.Series(outside, index=out.index),
+         out["compare_partial"], out["compare_value"].isna()],
+        [f"{period.label} is partial", f"no data for {other.label}",
+         f"{other.label} is partial", f"no value for {other.label}"],
+        default=None,
+    )
+    out["change_note"] = pd.Series(notes, index=out.index).where(out["change"].isna(), None)
+    return out
+
+
+class ReviewContext:
+    """Everything one review needs; frames are computed on first use and cached."""
+
+    def __init__(self, cadence: Cadence, period: Period, data, *, data_dir: Path,
+                 commentary: Commentary, validation: dict | None, validation_path: Path | None,
+                 generated_at: dt.datetime, targets_file: Path | None, formats: list[str],
+                 data_note: str | None = None):
+        self.cadence = cadence
+        self.period = period
+        self.data = data
+        self.data_dir = data_dir
+        self.commentary = commentary
+        self.validation = validation
+        self.validation_path = validation_path
+        self.generated_at = generated_at
+        self.targets_file = targets_file
+        self.formats = formats
+        self.data_note = data_note
+        self.registry = data.registry
+
+    # -- periods -------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        return self.period.label
+
+    @property
+    def previous(self) -> Period:
+        return self.period.previous()
+
+    @property
+    def last_year(self) -> Period:
+        return self.period.same_last_year()
+
+    @property
+    def coverage(self):
+        return self.data.coverage
+
+    @property
+    def partial(self) -> bool:
+        first, last = self.coverage
+        return not self.period.is_covered_by(first, last)
+
+    def in_data(self, p: Period) -> bool:
+        """True when ``p`` overlaps the data's coverage at all."""
+        first, last = self.coverage
+        return first is not None and p.end >= first and p.start <= last
+
+    @property
+    def trend_window(self) -> list[Period]:
+        return [p for p in self.period.history(self.cadence.trend_periods) if self.in_data(p)]
+
+    @property
+    def draft(self) -> bool:
+        """A review without reviewed analyst commentary is a draft."""
+        return not self.commentary.reviewed
+
+    @property
+    def headline_kpis(self) -> list[str]:
+        return [k for k in HEADLINE + HEADLINE_EXTRA.get(self.cadence.name, []) if k in self.registry]
+
+    @property
+    def trend_kpis(self) -> list[str]:
+        return [k for k in TREND_KPIS + TREND_EXTRA.get(self.cadence.name, []) if k in self.registry]
+
+    # -- frames (one engine pass each) ---------------------------------------------------
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        periods = set(self.period.history(self.cadence.trend_periods))
+        periods |= {self.previous, self.last_year}
+        return kpis_for_periods(self.data, sorted(periods))
+
+    @cached_property
+    def current(self) -> pd.DataFrame:
+        return self.totals[self.totals["period"] == self.label].reset_index(drop=True)
+
+    @cached_property
+    def vs_previous(self) -> pd.DataFrame:
+        return comparison(self.totals, self.period, self.previous, self.coverage)
+
+    @cached_property
+    def vs_last_year(self) -> pd.DataFrame:
+        return comparison(self.totals, self.period, self.last_year, self.coverage)
+
+    @cached_property
+    def trend(self) -> pd.DataFrame:
+        labels = [p.label for p in self.trend_window]
+        return self.totals[self.totals["period"].isin(labels)].reset_index(drop=True)
+
+    @cached_property
+    def queues(self) -> pd.DataFrame:
+        return kpis_for_periods(self.data, sorted({self.last_year, self.previous, self.period}),
+                                by="queue")
+
+    @cached_property
+    def channels(self) -> pd.DataFrame:
+        return kpis_for_periods(self.data, [self.previous, self.period], by="channel")
+
+    @cached_property
+    def issues(self) -> pd.DataFrame:
+        return kpis_for_periods(self.data, [self.previous, self.period], by="issue_type",
+                                kpis=["handled", "aht", "fcr", "repeat_contact_rate"])
+
+    def by(self, dim: str, against: str = "previous") -> pd.DataFrame:
+        """This period by ``dim`` (queue, channel, issue_type) compared with another period."""
+        frame = {"queue": self.queues, "channel": self.channels, "issue_type": self.issues}[dim]
+        other = self.previous if against == "previous" else self.last_year
+        out = comparison(frame, self.period, other, self.coverage, by=(dim,))
+        out[dim] = out[dim].astype(object).where(out[dim].notna(), NOT_RECORDED)
+        return out
+
+    @cached_property
+    def variants(self) -> pd.DataFrame:
+        """Service level under each of its variants, previous and this period (one pass)."""
+        from ..api import _enrich
+        from ..engine import compute_measures
+        from ..formulas import kpi_frame
+
+        kpi = self.registry["service_level"]
+        periods = [self.previous, self.period]
+        measures = compute_measures(self.data, periods)
+        frames = [kpi_frame(measures.frame, [kpi], self.registry, measures.unavailable,
+                            ["period"], v) for v in kpi.variants]
+        frame = _enrich(self.data, pd.concat(frames, ignore_index=True), measures.frame, (),
+                        periods)
+        return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
+                          self.period, self.previous, self.coverage)
+
+    @cached_property
+    def heat(self) -> pd.DataFrame:
+        from .heat import heat_frame
+
+        return heat_frame(self.data, self.period)
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        if not self.data.has("agent_activity"):
+            return pd.DataFrame(columns=["agent_id", "kpi", "value", "n"])
+        return kpis(self.data, self.period, by="agent_id",
+                    kpis=["occupancy", "utilization"])
+
+    @cached_property
+    def staffing(self) -> dict:
+        from .staffing_view import staffing_profile
+
+        return staffing_profile(self)
+
+    # -- derived results -----------------------------------------------------------------
+    @cached_property
+    def guardrail(self):
+        from .guardrail import evaluate_guardrail
+
+        return evaluate_guardrail(self)
+
+    @cached_property
+    def triggers(self):
+        from .triggers import evaluate_triggers
+
+        return evaluate_triggers(self)
+
+    @cached_property
+    def observations(self) -> dict[str, list[str]]:
+        from .observations import observations
+
+        return observations(self)
+
+    # -- helpers -------------------------------------------------------------------------
+    def row(self, kpi: str, frame: pd.DataFrame | None = None) -> dict | None:
+        frame = self.vs_previous if frame is None else frame
+        sel = frame[frame["kpi"] == kpi]
+        return None if sel.empty else sel.iloc[0].to_dict()
+
+    def kpi_label(self, kpi: str) -> str:
+        return self.registry[kpi].label
+
+
+def _read_validation(path: str | os.PathLike | None) -> tuple[dict | None, Path | None]:
+    if not path:
+        return None, None
+    p = Path(path)
+    try:
+        return json.loads(p.read_text("utf-8")), p
+    except FileNotFoundError:
+        raise DataError(f"validation summary {p} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"validation summary {p} is not valid JSON: {exc}") from None
+
+
+def run_validation(data, label: str) -> dict | None:
+    """Run the data-quality gate in this process; None when the gate is not installed."""
+    try:
+        from ..validation import validate
+    except ImportError:
+        return None
+    return validate(data, period=label).to_dict()
+
+
+def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR,
+                targets_file: str = "", commentary_dir: str = "", validation_json: str = "",
+                generated_at: str = "", output_formats: str = "html,pdf",
+                run_gate: bool = True) -> ReviewContext:
+    """Load the data once and set up a review (the first cell of every template).
+
+    Parameters
+    ----------
+    cadence : "weekly", "monthly" or "quarterly"
+    period : period label; "" takes the latest complete period in the data
+    data_dir : data folder; the default ``data/demo`` falls back to a small generated set
+    targets_file : targets YAML; "" uses ``<data_dir>/targets.yaml`` when present
+    commentary_dir : folder of ``<period>.md`` files; "" uses ``<data_dir>/commentary``
+    validation_json : summary written by ``kpitools report``; "" runs the gate here
+    generated_at : ISO timestamp shown on the title page; "" is now
+    output_formats : the formats being rendered (recorded in the appendix)
+    """
+    cad = get_cadence(cadence)
+    folder, note = resolve_data_dir(data_dir)
+    data = load(folder, targets=targets_file or None)
+    p = resolve_period(cad, period, data)
+    cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
+    commentary = read_commentary(cdir / f"{p.label}.md", cad)
+    validation, vpath = _read_validation(validation_json)
+    if validation is None and run_gate:
+        validation = run_validation(data, p.label)
+    when = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now()
+    tfile = Path(targets_file) if targets_file else (
+        folder / "targets.yaml" if (folder / "targets.yaml").is_file() else None)
+    return ReviewContext(
+        cad, p, data, data_dir=folder, commentary=commentary, validation=validation,
+        validation_path=vpath, generated_at=when.replace(microsecond=0), targets_file=tfile,
+        formats=[f.strip() for f in output_formats.split(",") if f.strip()], data_note=note,
+    )

@@ -1,0 +1,60 @@
+"""The data-quality summary from the validation gate's JSON (never GX Data Docs).
+
+The gate (:mod:`kpitools.validation`) writes ``validation.json`` with a list of results, each
+with table, column, expectation, description, severity, success, unexpected_count,
+element_count and examples. This module only reads that dictionary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def results(ctx) -> list[dict]:
+    v = ctx.validation or {}
+    return list(v.get("results") or [])
+
+
+def problems(ctx) -> tuple[list[dict], list[dict]]:
+    """(failed critical checks, failed warning checks)."""
+    failed = [r for r in results(ctx) if not r.get("success", True)]
+    crit = [r for r in failed if (r.get("severity") or "critical") == "critical"]
+    warn = [r for r in failed if (r.get("severity") or "critical") != "critical"]
+    return crit, warn
+
+
+def rows_checked(ctx) -> dict[str, int]:
+    """Rows checked per table (from ``rows_checked`` or the largest element count per table)."""
+    v = ctx.validation or {}
+    rc = v.get("rows_checked")
+    if isinstance(rc, dict):
+        return {str(k): int(n) for k, n in rc.items() if n is not None}
+    out: dict[str, int] = {}
+    for r in results(ctx):
+        t, n = r.get("table"), r.get("element_count")
+        if t and isinstance(n, (int, float)):
+            out[t] = max(out.get(t, 0), int(n))
+    if isinstance(rc, (int, float)) and not out:
+        out["all tables"] = int(rc)
+    return out
+
+
+def checks_by_table(ctx) -> Counter:
+    return Counter(r.get("table") or "?" for r in results(ctx))
+
+
+def verdict(ctx) -> tuple[str, str]:
+    """(level, sentence): level is pass, warn, fail or unknown."""
+    if ctx.validation is None:
+        return ("unknown", "Not validated: the data-quality gate did not run for this review.")
+    n = len(results(ctx))
+    crit, warn = problems(ctx)
+    rows = sum(rows_checked(ctx).values())
+    base = f"{n} checks on {rows:,} rows"
+    if crit or ctx.validation.get("ok") is False:
+        return ("fail", f"Data quality: FAILED — {len(crit)} critical check(s) failed ({base}).")
+    if warn:
+        what = ", ".join(sorted({f"{r.get('table')}.{r.get('column')}" if r.get("column") else str(r.get("table"))
+                                 for r in warn}))
+        return ("warn", f"Data quality: passed with {len(warn)} warning(s) on {what} ({base}).")
+    return ("pass", f"Data quality: passed — {base}, none failed.")

@@ -1,0 +1,159 @@
+"""The experience-vs-efficiency guardrail (SPEC §6, the trap of seed 003).
+
+Fires when average handle time **improves** materially while first contact resolution, CSAT
+or the repeat contact rate **worsens** materially, against any of: the previous period, the
+same period last year, or the pooled baseline of the earlier periods in the trend window.
+"Materially" comes from the registry's thresholds (:mod:`kpitools.review.changes`): half the
+distance between a KPI's warning and critical lines, and significant at 95 % for rates.
+The check runs for the whole center and for each queue, because a push on one queue is
+easily averaged away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..formatting import fmt_change, fmt_value
+from ..stats import wilson
+from .changes import is_better, is_material, materiality
+
+EFFICIENCY_KPI = "aht"
+EXPERIENCE_KPIS = ("fcr", "csat", "repeat_contact_rate")
+
+
+@dataclass
+class Finding:
+    scope: str  # "All contacts" or a queue name
+    against: str  # "the previous week", "the same week last year", "the 12 weeks before"
+    compare_period: str
+    efficiency: dict
+    worse: list[dict]
+
+
+@dataclass
+class GuardrailResult:
+    fired: bool
+    findings: list[Finding] = field(default_factory=list)
+    table: pd.DataFrame | None = None  # whole-center rows: comparison x KPI
+    unavailable: list[str] = field(default_factory=list)
+    rule: str = ""
+
+    @property
+    def queues(self) -> list[str]:
+        return sorted({f.scope for f in self.findings if f.scope != "All contacts"})
+
+
+def _baseline(ctx) -> tuple[pd.DataFrame | None, str]:
+    """Pooled ratio of sums over the complete earlier periods of the trend window."""
+    labels = [p.label for p in ctx.trend_window if p != ctx.period]
+    kpis = [EFFICIENCY_KPI, *EXPERIENCE_KPIS]
+    t = ctx.trend
+    earlier = t[t["period"].isin(labels) & ~t["partial"].astype(bool) & t["kpi"].isin(kpis)]
+    if earlier.empty or ctx.partial:
+        return None, ""
+    n_periods = earlier["period"].nunique()
+    grouped = earlier.groupby("kpi")[["numerator", "denominator"]].sum(min_count=1)
+    rows = []
+    for rec in ctx.current[ctx.current["kpi"].isin(kpis)].to_dict("records"):
+        num, den = grouped.loc[rec["kpi"]] if rec["kpi"] in grouped.index else (math.nan, math.nan)
+        before = num / den if den and den == den and den > 0 else math.nan
+        lo, hi = wilson(num, den) if rec["unit"] == "fraction" and before == before else (None, None)
+        change = rec["value"] - before if rec["value"] == rec["value"] else math.nan
+        rows.append({**rec, "compare_value": before, "compare_numerator": num,
+                     "compare_denominator": den, "compare_ci_low": lo, "compare_ci_high": hi,
+                     "compare_period": f"{labels[0]} to {labels[-1]}" if labels else "",
+                     "change": change if change == change else None,
+                     "change_note": None if change == change else "no baseline value"})
+    word = ctx.cadence.grain + ("s" if n_periods != 1 else "")
+    return pd.DataFrame(rows), f"the {n_periods} {word} before"
+
+
+def _comparisons(ctx) -> list[tuple[str, pd.DataFrame, str]]:
+    g = ctx.cadence.grain
+    out = [(f"the previous {g}", ctx.vs_previous, "previous"),
+           (f"the same {g} last year", ctx.vs_last_year, "last_year")]
+    base, words = _baseline(ctx)
+    if base is not None:
+        out.append((words, base, "baseline"))
+    return out
+
+
+def _check(rows: dict[str, dict]) -> tuple[dict, list[dict]] | None:
+    eff = rows.get(EFFICIENCY_KPI)
+    if not eff or not is_material(eff) or not is_better(eff["direction"], eff["change"]):
+        return None
+    worse = [rows[k] for k in EXPERIENCE_KPIS if k in rows and is_material(rows[k])
+             and is_better(rows[k]["direction"], rows[k]["change"]) is False
+             and not rows[k].get("small_sample")]
+    return (eff, worse) if worse else None
+
+
+def rule_text(reg) -> str:
+    def bar(kid):
+        k = reg[kid]
+        m = materiality(k.direction, k.warning, k.critical)
+        return fmt_change(m, k.unit).lstrip("+±") if m else "a material amount"
+
+    exp = ", ".join(f"{reg[k].label} by {bar(k)}" for k in EXPERIENCE_KPIS)
+    return (f"The guardrail fires when {reg[EFFICIENCY_KPI].label.lower()} improves by at least "
+            f"{bar(EFFICIENCY_KPI)} while any experience measure worsens by at least half the gap "
+            f"between its warning and critical lines ({exp}), with rate changes significant at "
+            "95 %. Surveys below the minimum sample are not used.")
+
+
+def evaluate_guardrail(ctx) -> GuardrailResult:
+    reg = ctx.registry
+    kpis = [EFFICIENCY_KPI, *EXPERIENCE_KPIS]
+    result = GuardrailResult(False, rule=rule_text(reg))
+    tables = []
+    for words, frame, key in _comparisons(ctx):
+        rows = {r["kpi"]: r for r in frame[frame["kpi"].isin(kpis)].to_dict("records")}
+        aht = rows.get(EFFICIENCY_KPI)
+        if aht is None or aht.get("change") is None or aht["change"] != aht["change"]:
+            note = (aht or {}).get("change_note") or "no value"
+            result.unavailable.append(f"{words}: {note}")
+        tables.append(pd.DataFrame([{**r, "against": words} for r in rows.values()]))
+        hit = _check(rows)
+        if hit:
+            result.findings.append(Finding("All contacts", words, frame["compare_period"].iloc[0],
+                                           *hit))
+        if key == "baseline":
+            continue
+        by_queue = ctx.by("queue", "previous" if key == "previous" else "last_year")
+        for queue, sub in by_queue[by_queue["kpi"].isin(kpis)].groupby("queue"):
+            hit = _check({r["kpi"]: r for r in sub.to_dict("records")})
+            if hit:
+                result.findings.append(Finding(str(queue), words, sub["compare_period"].iloc[0],
+                                               *hit))
+    result.table = pd.concat(tables, ignore_index=True) if tables else None
+    result.fired = bool(result.findings)
+    return result
+
+
+def _move(row: dict) -> str:
+    verb = "rose" if row["change"] > 0 else "fell"
+    return (f"{row['label']} {verb} {fmt_change(abs(row['change']), row['unit']).lstrip('+')}"
+            f" to {fmt_value(row['value'], row['unit'])}")
+
+
+def finding_sentence(f: Finding) -> str:
+    """'Against the previous week, AHT fell 0:52 to 5:58 while FCR fell 7.1 pts to 68.0 %.'"""
+    scope = "" if f.scope == "All contacts" else f" in the {f.scope} queue"
+    worse = " and ".join(_move(w) for w in f.worse)
+    return f"Against {f.against} ({f.compare_period}){scope}, {_move(f.efficiency)} while {worse}."
+
+
+def headline(result: GuardrailResult, grain: str) -> str:
+    """One plain sentence for the executive summary and the section."""
+    if not result.fired:
+        return ("No efficiency trade-off: handle time did not improve at the expense of "
+                "resolution, satisfaction or repeat contacts.")
+    where = ""
+    if result.queues:
+        where = " (" + ", ".join(result.queues) + ")"
+    return ("Warning: handle time is improving at the customer's expense" + where + ". "
+            "Shorter contacts are leaving problems unresolved; check whether handle-time "
+            "targets are cutting contacts short before celebrating the AHT figure.")

@@ -1,0 +1,541 @@
+"""The review sections (SPEC §6), shared by the weekly, monthly and quarterly templates.
+
+Each ``section_*`` function takes a :class:`~kpitools.review.context.ReviewContext` and
+returns a :class:`~kpitools.review.htmlkit.Block` (HTML that a notebook displays). A template
+is a parameters cell, ``ctx = review.open_review(...)`` and one call per section.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import __version__
+from ..formatting import fmt_value
+from ..formulas import describe_terms
+from . import charts, dq
+from .cadence import SECTIONS
+from .changes import is_better
+from .commentary import render_markdown
+from .guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS, finding_sentence, headline
+from .heat import WEEKDAYS
+from .htmlkit import (
+    Block,
+    bullets,
+    change_cell,
+    esc,
+    missing,
+    rag_badge,
+    table,
+    target_text,
+    value_cell,
+)
+from .triggers import fired, rule_text
+
+GLYPH = {"green": "●", "amber": "▲", "red": "■"}
+
+
+# -- shared pieces -----------------------------------------------------------------------
+def _commentary(ctx, key: str) -> str:
+    text = ctx.commentary.for_section(key)
+    if text:
+        return ('<div class="commentary analyst"><p class="commentary-label">Analyst commentary</p>'
+                f"{render_markdown(text)}</div>")
+    obs = ctx.observations.get(key) or []
+    if not obs:
+        return ""
+    label = "Automatic observations (not yet reviewed by an analyst)"
+    return (f'<div class="commentary auto"><p class="commentary-label">{label}</p>'
+            f"{bullets(obs)}</div>")
+
+
+def _section(ctx, key: str, body: str, extra_class: str = "") -> Block:
+    title = SECTIONS[key].title
+    return Block(
+        f'<section class="review-section sec-{key} {extra_class}" id="{key}">'
+        f"<h2>{esc(title)}</h2>{_commentary(ctx, key)}{body}</section>", key)
+
+
+def _period_words(ctx) -> str:
+    p = ctx.period
+    g = ctx.cadence.grain
+    return (f"{g.capitalize()} {p.label}: {p.start:%A} {p.start.day} {p.start:%B %Y} to "
+            f"{p.end:%A} {p.end.day} {p.end:%B %Y}")
+
+
+def _better(row: dict) -> bool | None:
+    return is_better(row.get("direction"), row.get("change"), row.get("value"),
+                     row.get("compare_value"), row.get("target"))
+
+
+def _glyph_cell(row: dict, with_change: bool = False) -> str:
+    """A compact value cell: value, status glyph, and optionally the change underneath."""
+    if row is None or missing(row.get("value")):
+        return '<td class="num na">n/a</td>'
+    text = esc(fmt_value(row["value"], row["unit"]))
+    if row.get("small_sample"):
+        inner = f'<span class="small-sample">{text}</span><br/><span class="note">n too small</span>'
+    else:
+        s = row.get("status")
+        g = f' <span class="glyph rag-{s}">{GLYPH[s]}</span>' if s in GLYPH else ""
+        inner = text + g
+    if with_change and not missing(row.get("change")):
+        b = _better(row)
+        cls = {True: "better", False: "worse"}.get(b, "neutral")
+        from ..formatting import fmt_change
+        inner += f'<br/><span class="delta {cls}">{esc(fmt_change(row["change"], row["unit"]))}</span>'
+    return f'<td class="num">{inner}</td>'
+
+
+def _glyph_legend() -> str:
+    return ('<p class="legend">Status: <span class="rag rag-green">● on target</span> '
+            '<span class="rag rag-amber">▲ off target</span> <span class="rag rag-red">■ critical</span>; '
+            'no mark: no target. Second line: change against the previous period '
+            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).</p>')
+
+
+# -- title -------------------------------------------------------------------------------
+def section_title(ctx) -> Block:
+    """Title block: review name, period, generation time, data coverage, DRAFT and partial flags."""
+    first, last = ctx.coverage
+    covered = "all of this period" if not ctx.partial else "only part of this period"
+    tables = ", ".join(ctx.data.tables)
+    flags = []
+    if ctx.draft:
+        src = ctx.commentary.path
+        how = (f"Edit {esc(src.name)} and delete its stub line" if ctx.commentary.stub and src else
+               f"Write {esc(ctx.label)}.md in the commentary folder (or run "
+               f"<code>kpitools report {esc(ctx.cadence.name)} --period {esc(ctx.label)} --stub</code>)")
+        flags.append(f'<div class="draft-banner"><strong>DRAFT</strong> — no reviewed analyst commentary '
+                     f"for {esc(ctx.label)} yet; the observations are generated from the numbers. "
+                     f"{how} to finalise.</div>")
+    if ctx.partial:
+        flags.append(f'<div class="partial-banner"><strong>Partial {esc(ctx.cadence.grain)}</strong> — '
+                     f"the data covers {first} to {last}, not the whole of {esc(ctx.label)}. Values "
+                     "cover the days present; changes against other periods are not shown.</div>")
+    if ctx.data_note:
+        flags.append(f'<div class="partial-banner">{esc(ctx.data_note)}</div>')
+    title = f"{ctx.cadence.title} — {ctx.label}"
+    return Block(
+        f'<header class="review-title{" is-draft" if ctx.draft else ""}">'
+        f"<h1>{esc(title)}</h1>"
+        f'<p class="subtitle">{esc(_period_words(ctx))}</p>'
+        f'<p class="meta">Generated {ctx.generated_at:%Y-%m-%d %H:%M} · Data coverage {first} to {last} '
+        f"({covered}) · Data folder <code>{esc(ctx.data_dir.name)}</code> · Tables: {esc(tables)}</p>"
+        + "".join(flags) + "</header>", "title")
+
+
+# -- executive summary ---------------------------------------------------------------------
+def _headline_rows(ctx) -> list[list[str]]:
+    ly = {r["kpi"]: r for r in ctx.vs_last_year.to_dict("records")}
+    rows = []
+    for kid in ctx.headline_kpis:
+        r = ctx.row(kid)
+        if r is None:
+            continue
+        label = esc(r["label"]) + (f' <span class="variant">[{esc(r["variant"])}]</span>' if r.get("variant") else "")
+        if r.get("n") is not None and ctx.registry[kid].min_sample:
+            label += f'<br/><span class="note">n = {int(r["n"]):,}</span>'
+        l_row = ly.get(kid, {})
+        rows.append([
+            f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="num">{esc(target_text(r))}</td>',
+            f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+            change_cell(r, _better(r)), change_cell(l_row, _better(l_row)) if l_row else '<td class="na">–</td>',
+        ])
+    return rows
+
+
+def section_executive_summary(ctx) -> Block:
+    g = ctx.cadence.grain
+    head = ["KPI", ctx.label, "Target", "Status", f"vs {ctx.previous.label}", f"vs {ctx.last_year.label}"]
+    tbl = table(head, _headline_rows(ctx), css="headline",
+                colgroup=["25%", "13%", "13%", "15%", "17%", "17%"])
+    level, sentence = dq.verdict(ctx)
+    hits = fired(ctx.triggers)
+    trig = ("<ol>" + "".join(
+        f"<li><strong>{esc(r.scope)}: {esc(rule_text(r.trigger, r.label, r.unit, g))}</strong> "
+        f"({esc(r.observed_text)}). {esc(r.trigger.action)}</li>" for r in hits[:3]) + "</ol>"
+            if hits else "<p>No action trigger fired.</p>")
+    more = f'<p class="note">{len(hits) - 3} more in the Action triggers section.</p>' if len(hits) > 3 else ""
+    guard = headline(ctx.guardrail, g)
+    guard_cls = "alert" if ctx.guardrail.fired else "calm"
+    body = (
+        tbl
+        + f'<div class="guardrail-line {guard_cls}"><strong>Experience vs efficiency:</strong> {esc(guard)}</div>'
+        + '<div class="summary-grid">'
+        + f'<div class="summary-box"><h3>Top action triggers</h3>{trig}{more}</div>'
+        + f'<div class="summary-box dq-{level}"><h3>Data quality</h3><p>{esc(sentence)}</p></div>'
+        + "</div>"
+    )
+    return _section(ctx, "executive_summary", body, "first-page")
+
+
+# -- scorecard ---------------------------------------------------------------------------
+def _ci_text(r: dict) -> str:
+    lo, hi = r.get("ci_low"), r.get("ci_high")
+    if missing(lo) or missing(hi):
+        return ""
+    return f'<br/><span class="ci">95 % CI {esc(fmt_value(lo, r["unit"]))} – {esc(fmt_value(hi, r["unit"]))}</span>'
+
+
+def section_scorecard(ctx) -> Block:
+    rows = []
+    variants = {r["kpi"].split(":", 1)[1]: r for r in ctx.variants.to_dict("records")}
+    sl = ctx.registry["service_level"]
+    for r in ctx.vs_previous.to_dict("records"):
+        kpi = ctx.registry[r["kpi"]]
+        name = esc(kpi.label)
+        if kpi.variants:
+            name += f' <span class="variant">[{esc(r["variant"])}]</span>'
+        name += f'<br/><span class="definition">{esc(kpi.description)}</span>'
+        val = value_cell(r)
+        val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
+        n = "" if r.get("n") is None or missing(r.get("n")) else f"{int(r['n']):,}"
+        rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="num">{esc(target_text(r))}</td>',
+                     f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+                     change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
+        if r["kpi"] == "service_level":
+            for vname in sl.variants:
+                if vname == r.get("variant") or vname not in variants:
+                    continue
+                v = variants[vname]
+                desc = sl.formula(vname).description
+                vrow = {**v, "label": sl.label}
+                vv = value_cell(vrow).replace("</td>", _ci_text(vrow) + "</td>")
+                rows.append([f'<td class="kpi variant-row">{esc(sl.label)} <span class="variant">[{esc(vname)}]</span>'
+                             f'<br/><span class="definition">{esc(desc)}</span></td>', vv,
+                             '<td class="num note">for reference</td>', '<td class="note">–</td>',
+                             change_cell(vrow, _better(vrow)),
+                             f'<td class="num">{int(v["n"]):,}</td>' if not missing(v.get("n")) else "<td></td>"])
+    head = ["KPI and definition", ctx.label, "Target", "Status", f"vs {ctx.previous.label}", "n"]
+    tbl = table(head, rows, css="scorecard", colgroup=["40%", "15%", "11%", "12%", "14%", "8%"])
+    note = ('<p class="note">Rates are ratios of sums over the whole period. 95 % confidence intervals: '
+            'Wilson for rates, normal approximation for NPS and mean scores. Survey KPIs below the '
+            f'minimum sample ({ctx.registry.parameters.get("min_survey_sample", 30)} responses) are shown '
+            'grey with "n too small" and no status. n: the denominator (contacts or responses).</p>')
+    return _section(ctx, "scorecard", tbl + note)
+
+
+# -- trends ------------------------------------------------------------------------------
+def section_trends(ctx) -> Block:
+    labels = [p.label for p in ctx.trend_window]
+    g = ctx.cadence.grain
+    want = ctx.cadence.trend_periods
+    fig, alt = charts.trend_grid(ctx.trend, ctx.trend_kpis, labels, g, ctx.registry, ctx.label)
+    cap = (f"{len(labels)} {g}s to {ctx.label}"
+           + (f" (the data holds {len(labels)} of the {want} {g}s this review shows)" if len(labels) < want else ""))
+    return _section(ctx, "trends", charts.to_html(fig, alt, cap) + charts.trend_legend_html())
+
+
+# -- breakdowns --------------------------------------------------------------------------
+BREAKDOWN_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", "aht", "fcr",
+                  "repeat_contact_rate", "csat"]
+
+
+def _breakdown_table(ctx, dim: str) -> str:
+    frame = ctx.by(dim)
+    kpis = [k for k in BREAKDOWN_KPIS if k in ctx.registry]
+    groups = (frame[frame["kpi"] == "contact_volume"].sort_values("value", ascending=False)[dim]
+              .dropna().astype(str).tolist())
+    rows = []
+    for grp in groups:
+        sub = {r["kpi"]: r for r in frame[frame[dim].astype(str) == grp].to_dict("records")}
+        rows.append([f'<td class="kpi">{esc(grp.replace("_", " "))}</td>']
+                    + [_glyph_cell(sub.get(k), with_change=True) for k in kpis])
+    total = {r["kpi"]: r for r in ctx.vs_previous.to_dict("records")}
+    rows.append(['<td class="kpi total">All</td>'] + [_glyph_cell(total.get(k), True) for k in kpis])
+    short = {"contact_volume": "Contacts", "service_level": "Service level", "abandonment_rate": "Abandon",
+             "asa": "ASA", "aht": "AHT", "fcr": "FCR", "repeat_contact_rate": "Repeat", "csat": "CSAT"}
+    head = [dim.replace("_", " ").capitalize()] + [short.get(k, ctx.kpi_label(k)) for k in kpis]
+    return table(head, rows, css="breakdown", colgroup=["16%"] + [f"{84 / len(kpis):.1f}%"] * len(kpis))
+
+
+def section_breakdowns(ctx) -> Block:
+    body = ("<h3>By queue</h3>" + _breakdown_table(ctx, "queue")
+            + "<h3>By channel</h3>" + _breakdown_table(ctx, "channel") + _glyph_legend()
+            + '<p class="note">Service level, abandonment and ASA cover real-time channels (voice, chat); '
+              "email and social are measured by first response time in the scorecard.</p>")
+    return _section(ctx, "breakdowns", body)
+
+
+# -- AHT by issue type -------------------------------------------------------------------
+def section_issue_types(ctx) -> Block:
+    f = ctx.by("issue_type")
+    aht = f[(f["kpi"] == "aht") & f["value"].notna()]
+    if aht.empty:
+        return _section(ctx, "issue_types", '<p class="note">No handled contacts with an issue type.</p>')
+    fig, alt = charts.issue_type_bars(f, ctx.registry)
+    rows = []
+    fcr = {r["issue_type"]: r for r in f[f["kpi"] == "fcr"].to_dict("records")}
+    vol = {r["issue_type"]: r for r in f[f["kpi"] == "handled"].to_dict("records")}
+    for r in aht.sort_values("value", ascending=False).to_dict("records"):
+        it = r["issue_type"]
+        rows.append([f'<td class="kpi">{esc(str(it).replace("_", " "))}</td>',
+                     f'<td class="num">{esc(fmt_value(vol.get(it, {}).get("value"), "count"))}</td>',
+                     _glyph_cell(r, True), f'<td class="num">{esc(target_text(r))}</td>',
+                     _glyph_cell(fcr.get(it), True)])
+    tbl = table(["Issue type", "Handled", "AHT", "AHT target", "FCR"], rows, css="issues",
+                colgroup=["30%", "14%", "20%", "16%", "20%"])
+    src = (f"AHT targets by issue type come from {esc(ctx.targets_file.name)}."
+           if ctx.targets_file else "No targets file: every issue type has the catalogue's AHT target.")
+    return _section(ctx, "issue_types", charts.to_html(fig, alt) + tbl
+                    + f'<p class="note">{src}</p>' + _glyph_legend())
+
+
+# -- heat map ----------------------------------------------------------------------------
+def section_heatmap(ctx) -> Block:
+    if ctx.heat.empty:
+        return _section(ctx, "heatmap", '<p class="note">No contacts in this period.</p>')
+    targets = {k: ctx.registry[k].target for k in ("service_level", "abandonment_rate")}
+    fig, alt = charts.heatmaps(ctx.heat, ctx.registry, targets, WEEKDAYS)
+    cap = (f"Contacts by arrival hour, {ctx.label}" + (" (pooled over the period)" if ctx.cadence.grain != "week" else "")
+           + ". Service level and abandonment: real-time channels; colour centred on the target "
+           "(blue better, vermillion worse).")
+    return _section(ctx, "heatmap", charts.to_html(fig, alt, cap))
+
+
+# -- cost and workforce (monthly, quarterly) -----------------------------------------------
+def section_cost_workforce(ctx) -> Block:
+    parts = []
+    q = ctx.by("queue")
+    cost = q[q["kpi"] == "cost_per_contact"]
+    total = ctx.row("cost_per_contact")
+    if total is None or missing(total.get("value")):
+        reason = (total or {}).get("reason") or "no cost data"
+        parts.append(f'<p class="note">Cost per contact is not available: {esc(reason)}.</p>')
+    else:
+        rows = [[f'<td class="kpi">{esc(str(r["queue"]).replace("_", " "))}</td>', value_cell(r),
+                 change_cell(r, _better(r))] for r in cost.sort_values("value").to_dict("records")
+                if not missing(r.get("value"))]
+        rows.append(['<td class="kpi total">All</td>', value_cell(total), change_cell(total, _better(total))])
+        parts.append("<h3>Cost per handled contact</h3>" + table(
+            ["Queue", ctx.label, f"vs {ctx.previous.label}"], rows, css="cost", colgroup=["40%", "30%", "30%"]))
+        parts.append('<p class="note">Costs are spread pro rata by day; costs without a queue are shared '
+                     "out by each queue's share of handled contacts.</p>")
+    agents = ctx.agents
+    if agents.empty or agents["value"].notna().sum() == 0:
+        parts.append('<p class="note">Occupancy and utilization need the agent_activity table, which is not in the data.</p>')
+    else:
+        fig, alt = charts.distribution(agents, ctx.registry)
+        occ, util = ctx.row("occupancy"), ctx.row("utilization")
+        rows = [[f'<td class="kpi">{esc(r["label"])}</td>', value_cell(r), f'<td class="num">{esc(target_text(r))}</td>',
+                 f"<td>{rag_badge(r.get('status'))}</td>", change_cell(r, _better(r))]
+                for r in (occ, util) if r]
+        parts.append("<h3>Agent occupancy and utilization</h3>"
+                     + table(["KPI", ctx.label, "Target band", "Status", f"vs {ctx.previous.label}"], rows,
+                             css="workforce", colgroup=["28%", "16%", "20%", "16%", "20%"])
+                     + charts.to_html(fig, alt, f"Per-agent values for {ctx.label}; agents with activity in the period."))
+    return _section(ctx, "cost_workforce", "".join(parts))
+
+
+# -- staffing (quarterly) ----------------------------------------------------------------
+def section_staffing(ctx) -> Block:
+    s = ctx.staffing
+    prof = s["profile"]
+    if prof is None or prof.empty:
+        return _section(ctx, "staffing", f'<p class="note">No {esc(s["channel"])} contacts in this period.</p>')
+    fig, alt = charts.staffing_chart(prof, s["channel"], s["answer_within_s"], s["target_sl"])
+    worst = prof.sort_values("staffing_gap").head(8)
+    rows = [[f'<td>{esc(r["weekday"])} {esc(r["time_of_day"])}</td>',
+             f'<td class="num">{r["contacts"]:.1f}</td>',
+             f'<td class="num">{esc(fmt_value(r["aht_s"], "seconds"))}</td>',
+             f'<td class="num">{r["required_agents"]:.1f}</td>', f'<td class="num">{r["actual_agents"]:.1f}</td>',
+             f'<td class="num {"worse" if r["staffing_gap"] < 0 else "better"}">{r["staffing_gap"]:+.1f}</td>',
+             f'<td class="num">{esc(fmt_value(r["achieved_sl"], "fraction"))}</td>']
+            for r in worst.to_dict("records")]
+    tbl = table(["Slot", "Contacts", "AHT", "Required", "Actual", "Gap", "Achieved SL"], rows, css="staffing",
+                colgroup=["22%", "13%", "13%", "13%", "13%", "12%", "14%"],
+                caption="The eight slots with the largest shortfall (means over the period)")
+    note = (f'<p class="note">Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
+            f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within {s["answer_within_s"]:.0f} s '
+            "given the interval's volume and AHT. Actual agents are those who handled a contact that arrived in "
+            "the interval, a lower bound on the agents present (idle agents are not seen).</p>")
+    return _section(ctx, "staffing", charts.to_html(fig, alt) + tbl + note)
+
+
+# -- guardrail ---------------------------------------------------------------------------
+def section_guardrail(ctx) -> Block:
+    g = ctx.guardrail
+    cls = "alert" if g.fired else "calm"
+    parts = [f'<div class="guardrail-line {cls}"><p><strong>{esc(headline(g, ctx.cadence.grain))}</strong></p>']
+    if g.fired:
+        parts.append(bullets([finding_sentence(f) for f in g.findings]))
+    parts.append("</div>")
+    if g.table is not None and len(g.table):
+        kpis = [EFFICIENCY_KPI, *EXPERIENCE_KPIS]
+        rows = []
+        for against, sub in g.table.groupby("against", sort=False):
+            recs = {r["kpi"]: r for r in sub.to_dict("records")}
+            period = sub["compare_period"].iloc[0]
+            rows.append([f'<td class="kpi">{esc(against)}<br/><span class="note">{esc(period)}</span></td>']
+                        + [_glyph_cell(recs.get(k), True) for k in kpis])
+        parts.append(table(["Compared with"] + [ctx.kpi_label(k) for k in kpis], rows, css="guardrail",
+                           colgroup=["28%", "18%", "18%", "18%", "18%"],
+                           caption=f"{ctx.label}: value, status and change against each comparison"))
+    if g.unavailable:
+        parts.append('<p class="note">Not compared: ' + esc("; ".join(g.unavailable)) + ".</p>")
+    parts.append(f'<p class="note">{esc(g.rule)}</p>')
+    labels = [p.label for p in ctx.trend_window]
+    if len(labels) >= 2:
+        fig, alt = charts.trend_grid(ctx.trend, [EFFICIENCY_KPI, *EXPERIENCE_KPIS], labels,
+                                     ctx.cadence.grain, ctx.registry, ctx.label, ncols=4, panel_height=1.7)
+        parts.append(charts.to_html(fig, alt, "Efficiency (AHT) next to the experience measures it can hurt."))
+    return _section(ctx, "guardrail", "".join(parts))
+
+
+# -- action triggers ---------------------------------------------------------------------
+def section_triggers(ctx) -> Block:
+    g = ctx.cadence.grain
+    results = sorted(ctx.triggers, key=lambda r: ({"fired": 0, "ok": 1}.get(r.status, 2), r.scope != "All contacts"))
+    rows = []
+    for r in results:
+        if r.status == "fired":
+            res = '<td class="fired"><span class="rag rag-red">■ Fired</span></td>'
+        elif r.status == "ok":
+            res = '<td><span class="rag rag-green">● Not fired</span></td>'
+        else:
+            res = f'<td class="note">Not evaluated: {esc(r.note)}</td>'
+        action = esc(r.trigger.action) if r.status == "fired" else f'<span class="note">{esc(r.trigger.action)}</span>'
+        rows.append([f"<td>{esc(rule_text(r.trigger, r.label, r.unit, g))}</td>", f"<td>{esc(r.scope)}</td>",
+                     f'<td class="num">{esc(r.observed_text)}</td>', res, f"<td>{action}</td>"])
+    tbl = table(["Rule", "Where", "This period", "Result", "Suggested action"], rows, css="triggers",
+                colgroup=["24%", "15%", "11%", "14%", "36%"])
+    note = ('<p class="note">Rules come from the KPI catalogue (triggers). Each is checked on all contacts '
+            "and on every queue and channel; queue and channel rows are listed only when they fire.</p>")
+    return _section(ctx, "triggers", tbl + note)
+
+
+# -- data quality ------------------------------------------------------------------------
+def section_data_quality(ctx) -> Block:
+    level, sentence = dq.verdict(ctx)
+    parts = [f'<p class="dq-verdict dq-{level}"><strong>{esc(sentence)}</strong></p>']
+    if ctx.validation is not None:
+        crit, warn = dq.problems(ctx)
+        counts = dq.checks_by_table(ctx)
+        rows_by = dq.rows_checked(ctx)
+        scope = ctx.validation.get("scope")
+        if scope:
+            parts.append(f'<p class="note">Scope: {esc(scope if isinstance(scope, str) else ", ".join(f"{k}: {v}" for k, v in scope.items()))}</p>')
+        rows = []
+        for t in sorted(set(counts) | set(rows_by)):
+            failed_here = sum(1 for r in crit + warn if (r.get("table") or "?") == t)
+            rows.append([f'<td class="kpi">{esc(t)}</td>', f'<td class="num">{rows_by.get(t, 0):,}</td>',
+                         f'<td class="num">{counts.get(t, 0)}</td>', f'<td class="num">{failed_here}</td>'])
+        parts.append("<h3>What was checked</h3>" + table(["Table", "Rows checked", "Checks", "Failed"], rows,
+                                                          css="dq", colgroup=["40%", "20%", "20%", "20%"]))
+        if crit or warn:
+            rows = []
+            for r in crit + warn:
+                ex = r.get("examples") or []
+                ex_text = ", ".join(str(e) for e in list(ex)[:3])
+                uc, ec = r.get("unexpected_count"), r.get("element_count")
+                share = f"{uc:,} of {ec:,}" if isinstance(uc, (int, float)) and isinstance(ec, (int, float)) else str(uc or "")
+                rows.append([f"<td>{esc(r.get('table'))}{'.' + esc(r.get('column')) if r.get('column') else ''}</td>",
+                             f"<td>{esc(r.get('description') or r.get('expectation'))}</td>",
+                             f"<td>{esc(r.get('severity') or 'critical')}</td>",
+                             f'<td class="num">{esc(share)}</td>', f"<td>{esc(ex_text)}</td>"])
+            parts.append("<h3>What failed</h3>" + table(["Column", "Check", "Severity", "Rows", "Examples"], rows,
+                                                         css="dq-failures",
+                                                         colgroup=["20%", "34%", "12%", "14%", "20%"]))
+        else:
+            parts.append("<p>No check failed.</p>")
+        names = sorted({(r.get("table") or "?", r.get("description") or r.get("expectation") or "")
+                        for r in dq.results(ctx)})
+        if names:
+            by_table: dict[str, list[str]] = {}
+            for t, d in names:
+                by_table.setdefault(t, []).append(d)
+            parts.append('<details open><summary>All checks</summary><ul class="checks">' + "".join(
+                f"<li><strong>{esc(t)}</strong>: {esc('; '.join(ds))}</li>" for t, ds in by_table.items())
+                + "</ul></details>")
+    return _section(ctx, "data_quality", "".join(parts))
+
+
+# -- appendix ----------------------------------------------------------------------------
+def _fmt_threshold(v, unit) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return fmt_value(v, unit)
+
+
+def section_appendix(ctx) -> Block:
+    reg = ctx.registry
+    params = ctx.data.params
+    files = "; ".join(f"{t} ({f.format})" for t, f in ctx.data.files.items())
+    overrides = getattr(ctx.data.targets, "overrides", []) or []
+    first, last = ctx.coverage
+    prow = [
+        ("Review", f"{ctx.cadence.title}, {ctx.label} ({ctx.period.start} to {ctx.period.end})"),
+        ("Compared with", f"{ctx.previous.label} (previous) and {ctx.last_year.label} (same period last year)"),
+        ("Trend window", f"{ctx.cadence.trend_periods} {ctx.cadence.grain}s ending {ctx.label}"),
+        ("Data folder", f"{ctx.data_dir} — {files}"),
+        ("Data coverage", f"{first} to {last}"),
+        ("Targets file", f"{ctx.targets_file} ({len(overrides)} overrides)" if ctx.targets_file else "none (catalogue defaults)"),
+        ("Commentary", str(ctx.commentary.path) + ("" if ctx.commentary.exists else " (not present)")),
+        ("Validation summary", str(ctx.validation_path) if ctx.validation_path else
+         ("run in the notebook" if ctx.validation is not None else "not run")),
+        ("Business time zone", str(params.get("business_timezone", "UTC"))),
+        ("Real-time channels", ", ".join(params.get("realtime_channels", []))),
+        ("Answer thresholds", ", ".join(f"{k} {v:g} s" for k, v in (params.get("answer_threshold_s") or {}).items())
+         + f"; other channels {params.get('default_answer_threshold_s', 20):g} s"),
+        ("Short abandon", f"waited less than {params.get('short_abandon_s', 5):g} s"),
+        ("Repeat window", f"{params.get('repeat_window_h', 168):g} h"),
+        ("Minimum survey sample", f"{params.get('min_survey_sample', 30)} responses"),
+        ("Service-level variant", f"{reg['service_level'].variant} (all four shown in the scorecard)"),
+        ("Generated", f"{ctx.generated_at:%Y-%m-%d %H:%M} with kpitools {__version__}; formats {', '.join(ctx.formats)}"),
+    ]
+    ptable = table(["Parameter", "Value"], [[f'<td class="kpi">{esc(k)}</td>', f"<td>{esc(v)}</td>"] for k, v in prow],
+                   css="params", colgroup=["26%", "74%"])
+    rows = []
+    for k in reg.kpis.values():
+        f = k.formula()
+        formula = describe_terms(reg, f.numerator)
+        if f.denominator:
+            formula = f"({formula}) ÷ ({describe_terms(reg, f.denominator)})"
+        if f.scale != 1:
+            formula = f"{f.scale:g} × {formula}"
+        variants = ""
+        if k.variants:
+            variants = "<br/>" + "<br/>".join(
+                f'<span class="variant">[{esc(v)}]</span> {esc(k.formula(v).description)}' for v in k.variants)
+        th = "–"
+        if k.target is not None:
+            th = (f"target {_fmt_threshold(k.target, k.unit)}; warning {_fmt_threshold(k.warning, k.unit)}; "
+                  f"critical {_fmt_threshold(k.critical, k.unit)}")
+        rows.append([f'<td class="kpi">{esc(k.label)}<br/><span class="note">{esc(k.id)}</span></td>',
+                     f"<td>{esc(k.description)}<br/><span class=\"formula\">{esc(formula)}</span>{variants}</td>",
+                     f"<td>{esc(k.unit)}, {esc(k.direction)}</td>", f"<td>{esc(th)}</td>"])
+    ktable = table(["KPI", "Definition and formula", "Unit, better", "Thresholds"], rows, css="definitions",
+                   colgroup=["17%", "51%", "12%", "20%"])
+    otable = ""
+    if overrides:
+        orows = []
+        for o in overrides:
+            where = ", ".join(f"{d} {o[d]}" for d in ("queue", "channel", "issue_type", "team", "agent_id") if d in o)
+            unit = reg[o["kpi"]].unit
+            orows.append([f"<td>{esc(reg[o['kpi']].label)}</td>", f"<td>{esc(where)}</td>",
+                          f'<td class="num">{esc(fmt_value(o["target"], unit))}</td>'])
+        otable = "<h3>Target overrides</h3>" + table(["KPI", "Applies to", "Target"], orows, css="overrides",
+                                                     colgroup=["35%", "40%", "25%"])
+    return _section(ctx, "appendix", "<h3>Parameters used</h3>" + ptable + "<h3>KPI definitions</h3>" + ktable + otable)
+
+
+SECTION_FUNCTIONS = {
+    "executive_summary": section_executive_summary,
+    "scorecard": section_scorecard,
+    "trends": section_trends,
+    "breakdowns": section_breakdowns,
+    "issue_types": section_issue_types,
+    "heatmap": section_heatmap,
+    "cost_workforce": section_cost_workforce,
+    "staffing": section_staffing,
+    "guardrail": section_guardrail,
+    "triggers": section_triggers,
+    "data_quality": section_data_quality,
+    "appendix": section_appendix,
+}
+
+
+def render_all(ctx) -> str:
+    """Every section of the cadence as one HTML string (what the template displays, cell by cell)."""
+    return "".join(str(fn(ctx)) for fn in [section_title] + [SECTION_FUNCTIONS[k] for k in ctx.cadence.sections])
+

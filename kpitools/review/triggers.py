@@ -1,0 +1,106 @@
+"""Action triggers (SPEC §6): the registry's rules evaluated on this period.
+
+Each rule in ``registry.triggers`` is checked on the whole center and, so a burning queue is
+not averaged away, on every queue and channel. A rule on a survey KPI below its minimum sample
+is not evaluated ("n too small"); a rule on a change is not evaluated when the change is null
+(partial period or no earlier value).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..formatting import fmt_change, fmt_value
+from ..registry import Trigger
+
+
+@dataclass
+class TriggerResult:
+    trigger: Trigger
+    scope: str  # "All contacts", "Queue billing", "Channel voice"
+    label: str
+    unit: str
+    observed: float | None
+    status: str  # "fired", "ok", "not evaluated"
+    note: str = ""
+
+    @property
+    def threshold(self) -> float:
+        return self.trigger.below if self.trigger.below is not None else self.trigger.above
+
+    @property
+    def severity(self) -> float:
+        """How far past the threshold, relative to it (0 when not fired)."""
+        if self.status != "fired" or self.observed is None:
+            return 0.0
+        t = self.threshold
+        return abs(self.observed - t) / (abs(t) or 1.0)
+
+    @property
+    def observed_text(self) -> str:
+        if self.observed is None:
+            return "–"
+        if self.trigger.on == "change":
+            return fmt_change(self.observed, self.unit)
+        return fmt_value(self.observed, self.unit)
+
+
+def rule_text(trigger: Trigger, label: str, unit: str, grain: str) -> str:
+    """The rule in words: 'FCR below 70.0 %', 'NPS down by more than 10.0 pts on the week'."""
+    if trigger.on == "change":
+        if trigger.below is not None:
+            return f"{label} down by more than {fmt_change(abs(trigger.below), unit).lstrip('+')} on the previous {grain}"
+        return f"{label} up by more than {fmt_change(abs(trigger.above), unit).lstrip('+')} on the previous {grain}"
+    if trigger.below is not None:
+        return f"{label} below {fmt_value(trigger.below, unit)}"
+    return f"{label} above {fmt_value(trigger.above, unit)}"
+
+
+def _check(trigger: Trigger, row: dict | None, scope: str, reg) -> TriggerResult:
+    kpi = reg[trigger.kpi]
+    res = TriggerResult(trigger, scope, kpi.label, kpi.unit, None, "not evaluated")
+    if row is None:
+        res.note = "no value in this data"
+        return res
+    if trigger.on == "change":
+        x = row.get("change")
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            res.note = row.get("change_note") or "no change to compare"
+            return res
+    else:
+        x = row.get("value")
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            res.note = row.get("reason") or "no value"
+            return res
+    if row.get("small_sample"):
+        res.observed = float(x)
+        res.note = f"n too small ({int(row.get('n') or 0)} responses)"
+        return res
+    res.observed = float(x)
+    res.status = "fired" if trigger.fires(float(x)) else "ok"
+    return res
+
+
+def evaluate_triggers(ctx) -> list[TriggerResult]:
+    """Every rule on the total, plus the queue and channel rows where a rule fires."""
+    reg = ctx.registry
+    out: list[TriggerResult] = []
+    for trig in reg.triggers:
+        out.append(_check(trig, ctx.row(trig.kpi), "All contacts", reg))
+    for dim, word in (("queue", "Queue"), ("channel", "Channel")):
+        frame = ctx.by(dim)
+        for trig in reg.triggers:
+            for rec in frame[frame["kpi"] == trig.kpi].to_dict("records"):
+                if rec.get(dim) is None or rec.get(dim) != rec.get(dim):
+                    continue
+                res = _check(trig, rec, f"{word} {rec[dim]}", reg)
+                if res.status == "fired":
+                    out.append(res)
+    return out
+
+
+def fired(results: list[TriggerResult]) -> list[TriggerResult]:
+    """Fired rules, the whole center first, then by how far past the threshold."""
+    hits = [r for r in results if r.status == "fired"]
+    return sorted(hits, key=lambda r: (r.scope != "All contacts", -r.severity))
