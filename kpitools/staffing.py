@@ -15,9 +15,9 @@ one-dimensional integrals of a log-concave function.
 Notation: ``A`` is the offered load in Erlangs (arrival rate × AHT), ``N`` the number of
 agents on the phones, ``T`` the answer-time threshold in seconds.
 
-:func:`interval_staffing` applies Erlang C interval by interval to a loaded data set
-(``data.con`` is a DuckDB connection with an ``interactions`` view, SPEC §2) so a review can
-show required versus actual agents; :func:`interval_profile` averages that by weekday and
+:func:`interval_staffing` applies Erlang C interval by interval to a loaded data set, with
+volumes, AHT and achieved service level taken from the KPI engine (one definition of each,
+kpitools/catalogue.yaml), so a review can show required versus actual agents; :func:`interval_profile` averages that by weekday and
 time of day. :func:`add_arguments` and :func:`run` are the ``kpitools staffing`` command.
 """
 
@@ -637,38 +637,6 @@ def erlang_a(
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-_INTERVAL_SQL = """
-WITH scoped AS (
-    SELECT
-        time_bucket(to_minutes(CAST($interval_minutes AS BIGINT)), arrived_at) AS interval_start,
-        outcome = 'handled' AS is_handled,
-        outcome = 'handled' AND answered_at IS NOT NULL AS is_answered,
-        outcome = 'abandoned' AS is_abandoned,
-        agent_id,
-        -- Wait is derived, never read (SPEC §2): to the answer, or to the hang-up.
-        (epoch_us(CASE WHEN outcome = 'handled' AND answered_at IS NOT NULL THEN answered_at
-                       WHEN outcome = 'abandoned' THEN ended_at END)
-         - epoch_us(arrived_at)) / 1e6 AS wait_s,
-        COALESCE(talk_s, 0) + COALESCE(hold_s, 0) + COALESCE(acw_s, 0) AS handle_s
-    FROM interactions
-    WHERE direction = 'inbound'
-      AND list_contains($channels, channel)
-      AND arrived_at >= $start AND arrived_at < $end
-)
-SELECT
-    interval_start,
-    count(*) AS contacts,
-    count(*) FILTER (WHERE is_handled) AS handled,
-    COALESCE(sum(handle_s) FILTER (WHERE is_handled), 0) AS handle_s,
-    count(DISTINCT agent_id) FILTER (WHERE is_handled) AS actual_agents,
-    count(*) FILTER (WHERE is_answered AND wait_s <= $answer_within_s) AS answered_within_threshold,
-    count(*) - count(*) FILTER (WHERE is_abandoned AND wait_s < $short_abandon_s)
-        AS offered_less_short_abandons
-FROM scoped
-GROUP BY interval_start
-ORDER BY interval_start
-"""
-
 _INTERVAL_COLUMNS = [
     "interval_start",
     "weekday",
@@ -699,7 +667,48 @@ def _timestamp(name: str, value: Any):
         raise StaffingError(
             f"{name} must be a naive business-time timestamp (SPEC §2), got {value!r}"
         )
-    return stamp.to_pydatetime()
+    return stamp
+
+
+def _on_boundary(name: str, stamp, minutes: int) -> None:
+    """The engine counts whole intervals, so a bound inside one would silently move."""
+    since_midnight = stamp - stamp.normalize()
+    if since_midnight.value % (minutes * 60 * 1_000_000_000):
+        raise StaffingError(
+            f"{name} must fall on a {minutes}-minute interval boundary, got {stamp}"
+        )
+
+
+def _one_setting(what: str, per_channel: dict[str, float], argument: str) -> float:
+    """The registry value shared by the pooled channels, or an error naming the conflict."""
+    values = set(per_channel.values())
+    if len(values) > 1:
+        listed = ", ".join(f"{channel} {value:g}" for channel, value in per_channel.items())
+        raise StaffingError(
+            f"the channels pooled have different {what} ({listed}); pass {argument} "
+            "to model them as one queue"
+        )
+    return values.pop()
+
+
+def _distinct_agents_sql(params: dict, dialect, channels: list[str], start, end) -> str:
+    """Distinct agents who handled an inbound contact of ``channels``, per interval slot.
+
+    The slot and the ``is_inbound`` / ``is_handled`` flags are the engine's own expressions
+    (kpitools.sql), so the agents line up with the engine's measures interval by interval.
+    """
+    from .sql import _dim_expr, _sql_list, contact_columns
+
+    slot = _dim_expr("interval", "i", params, dialect)
+    return (
+        "SELECT interval, COUNT(DISTINCT agent_id) AS actual_agents FROM (\n"
+        f"  SELECT i.agent_id, {slot},\n      {contact_columns(params, dialect)}\n"
+        "  FROM interactions i\n"
+        f"  WHERE i.channel IN ({_sql_list(channels)})"
+        f" AND i.arrived_at >= {dialect.timestamp(start)}"
+        f" AND i.arrived_at < {dialect.timestamp(end)}\n"
+        ") c WHERE is_inbound AND is_handled AND agent_id IS NOT NULL GROUP BY interval"
+    )
 
 
 def interval_staffing(
@@ -707,153 +716,219 @@ def interval_staffing(
     start: Any,
     end: Any,
     *,
-    interval_minutes: int = 30,
+    interval_minutes: int | None = None,
     channels: Sequence[str] = ("voice",),
-    answer_within_s: float = 20,
-    target_sl: float = 0.80,
+    answer_within_s: float | None = None,
+    target_sl: float | None = None,
     max_occupancy: float | None = None,
     short_abandon_s: float | None = None,
 ):
     """Required (Erlang C) versus actual agents, interval by interval, from real contacts.
 
-    Counts inbound contacts of ``channels`` that arrived in ``[start, end)`` per interval in
-    DuckDB, then applies Erlang C to each interval's volume and AHT.
+    Every KPI-like number is the engine's: the per-interval measures come from
+    :func:`kpitools.engine.compute_measures` grouped by ``interval`` and ``channel``, and
+    AHT and achieved service level are the catalogue's ``aht`` and ``service_level``
+    (default variant) formed from them. Only the distinct agents handling contacts and the
+    Erlang C maths are computed here.
 
     Parameters
     ----------
-    data : Dataset-like
-        Anything with a ``con`` attribute: a DuckDB connection exposing the
-        ``interactions`` view with the SPEC §2 columns (wait is derived here from the
-        timestamps, so a ``wait_s`` column is not needed).
+    data : kpitools.Dataset
+        A loaded data set (:func:`kpitools.load`).
     start, end : date, datetime or str
-        Business-time bounds; ``end`` is exclusive.
-    interval_minutes : int, default 30
+        Business-time bounds; ``end`` is exclusive. Both must fall on an interval boundary.
+    interval_minutes : int, optional
         Interval length; must divide a day (15, 30, 60, …) so intervals align to the clock.
+        Defaults to ``data.params["interval_minutes"]`` (30 in the catalogue).
     channels : sequence of str, default ("voice",)
-        Channels pooled into one queue.
-    answer_within_s : float, default 20
-        Answer-time threshold for both the target and the achieved service level.
-    target_sl : float, default 0.80
-        Service-level target for ``required_agents``.
+        Real-time channels (``data.params["realtime_channels"]``) pooled into one queue.
+    answer_within_s : float, optional
+        Answer-time threshold for both the Erlang C model and the achieved service level.
+        Defaults to the channel's ``data.params["answer_threshold_s"]`` (voice 20 s,
+        chat 60 s). When channels with different registry thresholds are pooled there is
+        no single queue threshold, so it must be given; it then applies to every pooled
+        channel (the achieved service level counts each contact against it, not against its
+        own channel's registry threshold).
+    target_sl : float, optional
+        Service-level target for ``required_agents``. Defaults to the ``service_level``
+        target for the channel (the targets file, else the catalogue's 0.80); pooled
+        channels with different targets need it given.
     max_occupancy : float, optional
         Occupancy cap passed to :func:`required_agents`.
     short_abandon_s : float, optional
         Abandons that waited less than this leave the achieved-SL denominator (SPEC §4).
-        Defaults to ``data.params["short_abandon_s"]`` when the data set carries the
-        registry parameters, else 5.
+        Defaults to ``data.params["short_abandon_s"]``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per interval with contacts: ``interval_start``, ``weekday`` (ordered
-        categorical, Monday first), ``contacts``, ``handled``, ``aht_s`` (handle time of
-        handled contacts / handled; NaN when none were handled), ``offered_load``,
-        ``actual_agents`` (distinct agents who handled a contact that arrived in the
-        interval), ``required_agents`` (nullable integer), ``predicted_sl`` (Erlang C
+        One row per interval with inbound contacts offered on ``channels``:
+        ``interval_start``, ``weekday`` (ordered categorical, Monday first), ``contacts``
+        (measure ``rt_offered``), ``handled`` (measure ``handled``), ``aht_s`` (KPI ``aht``;
+        NaN when nothing was handled), ``offered_load`` (contacts × AHT / interval),
+        ``actual_agents`` (distinct agents who handled an inbound contact that arrived in
+        the interval), ``required_agents`` (nullable integer), ``predicted_sl`` (Erlang C
         service level with the actual agents; NaN when they do not exceed the load),
-        ``achieved_sl`` (answered within threshold / (offered - short abandons)), and the
-        additive parts ``handle_s``, ``answered_within_threshold`` and
-        ``offered_less_short_abandons`` so that intervals can be pooled as ratios of sums.
+        ``achieved_sl`` (KPI ``service_level``), and the additive parts ``handle_s``,
+        ``answered_within_threshold`` and ``offered_less_short_abandons`` (the AHT and
+        service-level numerators and denominator) so that intervals can be pooled as ratios
+        of sums.
 
     Notes
     -----
-    ``actual_agents`` only sees agents who handled something, so idle agents are missed and
-    it understates the staffing actually present; treat it as a lower bound.
+    ``handled`` and ``aht_s`` are the catalogue's: they include outbound contacts handled on
+    the channels in the interval, exactly as the scorecard's AHT does. ``actual_agents``
+    counts agents who handled an inbound contact that arrived in the interval: idle agents
+    are missed, while a blended agent who took a single contact counts as a whole agent for
+    the interval. Read it as "agents who touched the queue", not as seats staffed for the
+    full interval; a large gap between ``predicted_sl`` and ``achieved_sl`` is the sign
+    that the two differ.
 
     Examples
     --------
-    >>> import duckdb, types
-    >>> con = duckdb.connect()
-    >>> _ = con.execute(
-    ...     "CREATE TABLE interactions AS SELECT 'voice' AS channel, 'inbound' AS direction,"
-    ...     " 'a1' AS agent_id, TIMESTAMP '2026-03-02 09:05' AS arrived_at,"
-    ...     " TIMESTAMP '2026-03-02 09:05:10' AS answered_at, 'handled' AS outcome,"
-    ...     " TIMESTAMP '2026-03-02 09:11' AS ended_at,"
-    ...     " 300.0 AS talk_s, 0.0 AS hold_s, 60.0 AS acw_s")
-    >>> frame = interval_staffing(types.SimpleNamespace(con=con), "2026-03-02", "2026-03-03")
+    >>> import tempfile, kpitools
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(f"{folder}/interactions.csv", "w") as out:
+    ...     _ = out.write(
+    ...         "interaction_id,channel,direction,queue,agent_id,arrived_at,answered_at,"
+    ...         "ended_at,outcome,talk_s,hold_s,acw_s\\n"
+    ...         "c1,voice,inbound,billing,a1,2026-03-02 09:05:00,2026-03-02 09:05:10,"
+    ...         "2026-03-02 09:11:00,handled,300,0,60\\n")
+    >>> frame = interval_staffing(kpitools.load(folder), "2026-03-02", "2026-03-03")
     >>> frame[["contacts", "aht_s", "actual_agents", "required_agents"]].to_dict("records")
     [{'contacts': 1, 'aht_s': 360.0, 'actual_agents': 1, 'required_agents': 1}]
     """
+    import copy
+
+    import numpy as np
     import pandas as pd
 
-    minutes = _number("interval_minutes", interval_minutes)
+    from .engine import compute_measures
+    from .formulas import kpi_columns
+    from .periods import periods_between
+
+    params = dict(data.params)
+    minutes = _number(
+        "interval_minutes",
+        params.get("interval_minutes", 30) if interval_minutes is None else interval_minutes,
+    )
     if not (minutes.is_integer() and minutes > 0 and 1440 % int(minutes) == 0):
         raise StaffingError(
             f"interval_minutes must be a whole number of minutes that divides a day "
             f"(15, 30, 60, ...), got {interval_minutes!r}"
         )
     minutes = int(minutes)
-    within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
-    target = _target_sl(target_sl)
-    if max_occupancy is not None:
-        max_occupancy = _fraction("max_occupancy", max_occupancy, low_open=True, high_open=False)
-    if short_abandon_s is None:
-        short_abandon_s = (getattr(data, "params", None) or {}).get("short_abandon_s", 5)
-    short_abandon = _positive("short_abandon_s", short_abandon_s, allow_zero=True)
     if isinstance(channels, str):
         channels = (channels,)
     channels = [str(channel) for channel in channels]
     if not channels:
         raise StaffingError("channels must name at least one channel, got none")
+    realtime = [str(channel) for channel in params.get("realtime_channels", [])]
+    not_realtime = [channel for channel in channels if channel not in realtime]
+    if not_realtime:
+        raise StaffingError(
+            f"channels must be real-time channels ({', '.join(realtime)}) for a queueing "
+            f"model, got {', '.join(not_realtime)}"
+        )
+
+    thresholds = dict(params.get("answer_threshold_s") or {})
+    if answer_within_s is None:
+        default = float(params.get("default_answer_threshold_s", 20))
+        within_s = _one_setting(
+            "answer thresholds",
+            {ch: float(thresholds.get(ch, default)) for ch in channels},
+            "answer_within_s",
+        )
+    else:
+        within_s = _positive("answer_within_s", answer_within_s, allow_zero=True)
+    # The engine's answered-within measure then uses the very threshold the model uses.
+    params["answer_threshold_s"] = {**thresholds, **{ch: within_s for ch in channels}}
+    if target_sl is None:
+        kpi = data.registry["service_level"]
+        target_sl = _one_setting(
+            "service-level targets",
+            {ch: float(data.targets.for_row(kpi, {"channel": ch}).target) for ch in channels},
+            "target_sl",
+        )
+    target = _target_sl(target_sl)
+    if max_occupancy is not None:
+        max_occupancy = _fraction("max_occupancy", max_occupancy, low_open=True, high_open=False)
+    if short_abandon_s is not None:
+        params["short_abandon_s"] = _positive("short_abandon_s", short_abandon_s, allow_zero=True)
+    params["interval_minutes"] = minutes
+
     start_at, end_at = _timestamp("start", start), _timestamp("end", end)
     if not start_at < end_at:
         raise StaffingError(f"start must be before end, got start={start!r} end={end!r}")
+    _on_boundary("start", start_at, minutes)
+    _on_boundary("end", end_at, minutes)
 
-    frame = data.con.execute(
-        _INTERVAL_SQL,
+    scoped = copy.copy(data)  # same tables, this view's parameters
+    scoped.params = params
+    days = periods_between(start_at.date(), (end_at - pd.Timedelta(microseconds=1)).date(), "day")
+    measures = compute_measures(scoped, days, ("interval", "channel")).frame
+    in_scope = (
+        measures["channel"].isin(channels)
+        & (measures["interval"] >= start_at)
+        & (measures["interval"] < end_at)
+    )
+    aht_kpi, sl_kpi = data.registry["aht"], data.registry["service_level"]
+    aht_formula, sl_formula = aht_kpi.formula(), sl_kpi.formula()
+    needed = sorted({*aht_formula.measures, *sl_formula.measures, "rt_offered"})
+    frame = measures.loc[in_scope].groupby("interval", sort=True)[needed].sum().reset_index()
+    frame = frame[frame["rt_offered"] > 0].reset_index(drop=True)
+
+    aht = kpi_columns(frame, aht_kpi, aht_formula, data.registry, {})
+    achieved = kpi_columns(frame, sl_kpi, sl_formula, data.registry, {})
+
+    backend = scoped.backend
+    agents = backend.run(_distinct_agents_sql(params, backend.dialect, channels, start_at, end_at))
+    width_s = minutes * 60
+    agents["interval"] = pd.to_datetime(agents["interval"].astype("int64") * width_s, unit="s")
+    frame = frame.merge(agents, on="interval", how="left")
+
+    out = pd.DataFrame(
         {
-            "interval_minutes": minutes,
-            "channels": channels,
-            "start": start_at,
-            "end": end_at,
-            "answer_within_s": within_s,
-            "short_abandon_s": short_abandon,
-        },
-    ).df()
-
-    interval_s = minutes * 60.0
-    handled = frame["handled"].astype("int64")
-    frame["aht_s"] = (frame["handle_s"] / handled).where(handled > 0)
-    frame["offered_load"] = frame["contacts"] * frame["aht_s"] / interval_s
-    frame["weekday"] = pd.Categorical(
-        frame["interval_start"].dt.day_name(), categories=_WEEKDAYS, ordered=True
+            "interval_start": frame["interval"],
+            "weekday": pd.Categorical(
+                frame["interval"].dt.day_name(), categories=_WEEKDAYS, ordered=True
+            ),
+            "contacts": frame["rt_offered"].astype("int64"),
+            "handled": aht["denominator"].astype("int64"),
+            "aht_s": aht["value"].astype("float64"),
+            "actual_agents": frame["actual_agents"].fillna(0).astype("int64"),
+            "achieved_sl": achieved["value"].astype("float64"),
+            "handle_s": aht["numerator"].astype("float64"),
+            "answered_within_threshold": achieved["numerator"].astype("int64"),
+            "offered_less_short_abandons": achieved["denominator"].astype("int64"),
+        }
     )
 
+    loads: list[float] = []
     required: list[int | None] = []
     predicted: list[float] = []
-    for contacts, aht_s, load, actual in zip(
-        frame["contacts"],
-        frame["aht_s"],
-        frame["offered_load"],
-        frame["actual_agents"],
-        strict=True,
+    for contacts, aht_s, actual in zip(
+        out["contacts"], out["aht_s"], out["actual_agents"], strict=True
     ):
         if not aht_s > 0:  # nothing handled, or handled in zero seconds: no workload known
+            loads.append(math.nan)
             required.append(None)
             predicted.append(math.nan)
             continue
+        load = offered_load(contacts, width_s, aht_s)
+        loads.append(load)
         required.append(
             required_agents(
-                contacts, interval_s, aht_s, within_s, target, max_occupancy=max_occupancy
+                contacts, width_s, aht_s, within_s, target, max_occupancy=max_occupancy
             ).agents
         )
         predicted.append(
             service_level(int(actual), load, aht_s, within_s) if actual > load else math.nan
         )
-    frame["required_agents"] = pd.array(required, dtype="Int64")
-    frame["predicted_sl"] = pd.Series(predicted, index=frame.index, dtype="float64")
-    denominator = frame["offered_less_short_abandons"]
-    frame["achieved_sl"] = (frame["answered_within_threshold"] / denominator).where(denominator > 0)
-    for column in (
-        "contacts",
-        "handled",
-        "actual_agents",
-        "answered_within_threshold",
-        "offered_less_short_abandons",
-    ):
-        frame[column] = frame[column].astype("int64")
-    frame["handle_s"] = frame["handle_s"].astype("float64")
-    return frame[_INTERVAL_COLUMNS]
+    out["offered_load"] = np.asarray(loads, dtype="float64")
+    out["required_agents"] = pd.array(required, dtype="Int64")
+    out["predicted_sl"] = np.asarray(predicted, dtype="float64")
+    return out[_INTERVAL_COLUMNS]
 
 
 def interval_profile(df):

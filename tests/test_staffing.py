@@ -11,9 +11,7 @@ import argparse
 import datetime as dt
 import json
 import math
-import types
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +20,7 @@ from hypothesis import strategies as st
 from scipy import linalg
 from scipy.stats import poisson
 
+import kpitools
 from kpitools.errors import KpitoolsError
 from kpitools.staffing import (
     StaffingError,
@@ -285,7 +284,9 @@ def test_required_agents_is_the_smallest_that_meets_the_target(
 )
 def test_erlang_a_tends_to_erlang_c_as_patience_grows(case, aht_s, within_s):
     agents, load = case
-    model = erlang_a(agents, load, aht_s, patience_s=1e7, answer_within_s=within_s)
+    # The gap to Erlang C shrinks like 1/patience; near critical load (N - A = 0.5, long
+    # queues) 1e7 s still leaves ~1e-3, 1e9 s leaves ~1e-5.
+    model = erlang_a(agents, load, aht_s, patience_s=1e9, answer_within_s=within_s)
     assert model["p_wait"] == pytest.approx(erlang_c(agents, load), abs=1e-3)
     assert model["service_level"] == pytest.approx(
         service_level(agents, load, aht_s, within_s), abs=1e-3
@@ -501,9 +502,24 @@ def test_cli_options_are_exactly_the_spec():
 
 
 # ---------------------------------------------------------------------------------------
-# Interval view on a hand-made table
+# Interval view on a hand-made table (loaded through kpitools.load, measured by the engine)
 
 T = pd.Timestamp
+
+COLUMNS = [
+    "interaction_id",
+    "channel",
+    "direction",
+    "queue",
+    "agent_id",
+    "arrived_at",
+    "answered_at",
+    "ended_at",
+    "outcome",
+    "talk_s",
+    "hold_s",
+    "acw_s",
+]
 
 
 def _row(
@@ -533,21 +549,21 @@ def _row(
         "talk_s": talk if handled else None,
         "hold_s": hold if handled else None,
         "acw_s": acw if handled else None,
-        "wait_s": wait,
     }
 
 
 ROWS: list[dict] = []
 for spec in [
-    # Monday 2026-03-02, 09:00-09:30: 5 contacts, 3 handled by 2 agents
+    # Monday 2026-03-02, 09:00-09:30: 5 inbound voice contacts, 3 handled by 2 agents
     dict(arrived="2026-03-02 09:00:00", agent="a1", wait=10, talk=200, hold=20, acw=40),
     dict(arrived="2026-03-02 09:10:00", agent="a2", wait=20, talk=100, acw=20),  # at threshold
     dict(arrived="2026-03-02 09:20:00", agent="a1", wait=45, talk=300, acw=100),  # late
     dict(arrived="2026-03-02 09:25:00", outcome="abandoned", wait=3),  # short abandon
     dict(arrived="2026-03-02 09:29:59", outcome="abandoned", wait=41),
-    # excluded: other channel, outbound
+    # another channel; and an outbound voice call, which the catalogue's handled and AHT
+    # count (600 s) but which is not offered load and not an inbound agent
     dict(arrived="2026-03-02 09:05:00", agent="a9", wait=5, talk=600, channel="chat"),
-    dict(arrived="2026-03-02 09:06:00", agent="a9", talk=600, direction="outbound"),
+    dict(arrived="2026-03-02 09:06:00", agent="a8", talk=600, direction="outbound"),
     # 09:30-10:00: boundary contact belongs here
     dict(arrived="2026-03-02 09:30:00", agent="a3", wait=5, talk=100),
     # 10:00-10:30: only an abandon, so no AHT and no requirement
@@ -556,6 +572,8 @@ for spec in [
     dict(arrived="2026-03-02 10:31:00", agent="a4", talk=1800),
     dict(arrived="2026-03-02 10:32:00", agent="a4", talk=1800),
     dict(arrived="2026-03-02 10:33:00", agent="a4", talk=1800),
+    # 11:00-11:30: outbound only, no inbound contact offered: no row
+    dict(arrived="2026-03-02 11:10:00", agent="a8", talk=300, direction="outbound"),
     # next Monday, 09:00-09:30
     dict(arrived="2026-03-09 09:05:00", agent="a1", wait=30, talk=500),
     # end is exclusive
@@ -564,15 +582,23 @@ for spec in [
     ROWS.append(_row(**spec))
 
 
-@pytest.fixture
-def data():
-    con = duckdb.connect()
-    frame = pd.DataFrame(ROWS)
-    con.register("rows", frame)
-    con.execute("CREATE TABLE interactions AS SELECT * FROM rows")
-    con.unregister("rows")
-    yield types.SimpleNamespace(con=con)
-    con.close()
+def _write_folder(folder, targets: str | None = None):
+    pd.DataFrame(ROWS, columns=COLUMNS).to_csv(folder / "interactions.csv", index=False)
+    if targets is not None:
+        (folder / "targets.yaml").write_text(targets)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return _write_folder(tmp_path_factory.mktemp("interval_view"))
+
+
+@pytest.fixture(scope="module")
+def data(folder):
+    dataset = kpitools.load(folder)
+    yield dataset
+    dataset.close()
 
 
 def test_interval_staffing_counts_by_hand(data):
@@ -586,15 +612,18 @@ def test_interval_staffing_counts_by_hand(data):
     ]
     assert list(frame["weekday"].astype(str)) == ["Monday"] * 5
     assert list(frame["contacts"]) == [5, 1, 1, 3, 1]
-    assert list(frame["handled"]) == [3, 1, 0, 3, 1]
-    assert list(frame["actual_agents"]) == [2, 1, 0, 1, 1]
+    # handled is the catalogue's: the outbound voice call at 09:06 counts in the first slot
+    assert list(frame["handled"]) == [4, 1, 0, 3, 1]
+    assert list(frame["actual_agents"]) == [2, 1, 0, 1, 1]  # inbound handlers only
 
     first = frame.iloc[0]
-    assert first["aht_s"] == pytest.approx((260 + 120 + 400) / 3)  # 260 s
-    load = 5 * 260 / 1800
+    assert first["handle_s"] == 260 + 120 + 400 + 600
+    assert first["aht_s"] == pytest.approx(1380 / 4)  # 345 s
+    load = 5 * 345 / 1800
     assert first["offered_load"] == pytest.approx(load)
-    assert first["required_agents"] == reference_required(load, 260, 20, 0.80)
-    assert first["predicted_sl"] == pytest.approx(reference_sl(2, load, 260, 20))
+    # voice threshold 20 s and target 0.80 come from the registry
+    assert first["required_agents"] == reference_required(load, 345, 20, 0.80)
+    assert first["predicted_sl"] == pytest.approx(reference_sl(2, load, 345, 20))
     # within 20 s: 2 (one exactly at 20 s); denominator 5 - 1 short abandon
     assert first["answered_within_threshold"] == 2
     assert first["offered_less_short_abandons"] == 4
@@ -616,26 +645,87 @@ def test_interval_staffing_counts_by_hand(data):
     assert frame["required_agents"].dtype == "Int64"
 
 
+def test_interval_staffing_agrees_with_the_scorecard(data):
+    # Pooled over the day, the view's additive parts give the engine's own AHT and service
+    # level for voice: one definition, whichever way it is sliced.
+    frame = interval_staffing(data, "2026-03-02", "2026-03-03")
+    day = kpitools.kpis(data, "2026-03-02", by="channel", kpis=["aht", "service_level"])
+    voice = day[day["channel"] == "voice"].set_index("kpi")["value"]
+    # 11:00 has only an outbound call (300 s), which the scorecard's AHT also counts
+    assert voice["aht"] == pytest.approx(
+        (frame["handle_s"].sum() + 300) / (frame["handled"].sum() + 1)
+    )
+    assert voice["service_level"] == pytest.approx(
+        frame["answered_within_threshold"].sum() / frame["offered_less_short_abandons"].sum()
+    )
+    # by hand: within 20 s 2 + 1 (a3, 5 s) + 0 + 3 (waits 0) = 6; denominator 4 + 1 + 1 + 3
+    assert voice["service_level"] == pytest.approx(6 / 9)
+
+
 def test_interval_staffing_filters_and_options(data):
     both = interval_staffing(
-        data, "2026-03-02", "2026-03-03", channels=("voice", "chat"), interval_minutes=60
+        data,
+        "2026-03-02",
+        "2026-03-03",
+        channels=("voice", "chat"),
+        interval_minutes=60,
+        answer_within_s=20,
     )
     assert list(both["interval_start"]) == [T("2026-03-02 09:00"), T("2026-03-02 10:00")]
     assert list(both["contacts"]) == [7, 4]  # 5 + boundary contact + chat; abandon + 3
-    assert list(both["actual_agents"]) == [4, 1]  # a1, a2, a3, a9
+    assert list(both["actual_agents"]) == [4, 1]  # a1, a2, a3, a9; not the outbound a8
+    # chat answered in 5 s counts against the 20 s given: c1, c2, a3, chat
+    assert both.iloc[0]["answered_within_threshold"] == 4
     # short_abandon_s 0: the 3 s abandon stays in the denominator
     strict = interval_staffing(data, "2026-03-02", "2026-03-03", short_abandon_s=0)
     assert strict.iloc[0]["offered_less_short_abandons"] == 5
     capped = interval_staffing(data, "2026-03-02", "2026-03-03", max_occupancy=0.5)
     assert capped.iloc[3]["required_agents"] == reference_required(3.0, 1800, 20, 0.80, 0.5)
+    tighter = interval_staffing(data, "2026-03-02", "2026-03-03", target_sl=0.95)
+    assert tighter.iloc[0]["required_agents"] == reference_required(5 * 345 / 1800, 345, 20, 0.95)
+    # an explicit threshold is used by the model and by the achieved service level alike
+    slow = interval_staffing(data, "2026-03-02", "2026-03-03", answer_within_s=45)
+    assert slow.iloc[0]["answered_within_threshold"] == 3  # the 45 s answer is now within
+    assert slow.iloc[0]["predicted_sl"] == pytest.approx(reference_sl(2, 5 * 345 / 1800, 345, 45))
     empty = interval_staffing(data, "2026-04-01", "2026-04-02")
     assert empty.empty and "required_agents" in empty.columns
 
 
-def test_interval_staffing_reads_short_abandon_from_dataset_params(data):
-    data.params = {"short_abandon_s": 0}
-    frame = interval_staffing(data, "2026-03-02", "2026-03-03")
-    assert frame.iloc[0]["offered_less_short_abandons"] == 5
+def test_interval_staffing_reads_registry_parameters(folder):
+    # A voice threshold of 45 s and short abandons below 0 s, from the data set's parameters
+    data = kpitools.load(
+        folder, params={"answer_threshold_s": {"voice": 45, "chat": 60}, "short_abandon_s": 0}
+    )
+    try:
+        first = interval_staffing(data, "2026-03-02", "2026-03-03").iloc[0]
+    finally:
+        data.close()
+    assert first["answered_within_threshold"] == 3
+    assert first["offered_less_short_abandons"] == 5
+    assert first["achieved_sl"] == pytest.approx(3 / 5)
+    assert first["required_agents"] == reference_required(5 * 345 / 1800, 345, 45, 0.80)
+
+
+def test_interval_staffing_takes_the_target_from_the_targets_file(tmp_path):
+    folder = _write_folder(
+        tmp_path, "overrides:\n  - {kpi: service_level, channel: voice, target: 0.95}\n"
+    )
+    data = kpitools.load(folder)
+    try:
+        first = interval_staffing(data, "2026-03-02", "2026-03-03").iloc[0]
+    finally:
+        data.close()
+    assert first["required_agents"] == reference_required(5 * 345 / 1800, 345, 20, 0.95)
+
+
+def test_interval_staffing_interval_width_defaults_to_the_parameter(folder):
+    data = kpitools.load(folder, params={"interval_minutes": 60})
+    try:
+        frame = interval_staffing(data, "2026-03-02", "2026-03-03")
+    finally:
+        data.close()
+    assert list(frame["interval_start"]) == [T("2026-03-02 09:00"), T("2026-03-02 10:00")]
+    assert list(frame["contacts"]) == [6, 4]
 
 
 @pytest.mark.parametrize(
@@ -649,9 +739,21 @@ def test_interval_staffing_reads_short_abandon_from_dataset_params(data):
         ({"target_sl": 1.0}, "target_sl"),
         ({"max_occupancy": 0}, "max_occupancy"),
         ({"channels": ()}, "channels must name at least one channel"),
+        (
+            {"channels": ("voice", "email")},
+            r"channels must be real-time channels \(voice, chat\) for a queueing model, got email",
+        ),
+        (
+            {"channels": ("voice", "chat")},
+            r"different answer thresholds \(voice 20, chat 60\); pass answer_within_s",
+        ),
         ({"start": "2026-03-03"}, "start must be before end"),
         ({"start": "not a date"}, "start must be a date or timestamp, got 'not a date'"),
         ({"end": "2026-03-03T00:00+01:00"}, "end must be a naive business-time timestamp"),
+        (
+            {"start": "2026-03-02 09:10"},
+            "start must fall on a 30-minute interval boundary, got 2026-03-02 09:10:00",
+        ),
     ],
 )
 def test_interval_staffing_rejects_bad_input(data, kwargs, message):
@@ -669,8 +771,8 @@ def test_interval_profile_pools_mondays_at_nine(data):
     assert nine["intervals"] == 2
     assert nine["contacts"] == pytest.approx((5 + 1) / 2)
     assert nine["actual_agents"] == pytest.approx((2 + 1) / 2)
-    # ratios of sums, not means of ratios: (780 + 500) / (3 + 1), (2 + 0) / (4 + 1)
-    assert nine["aht_s"] == pytest.approx(320.0)
+    # ratios of sums, not means of ratios: (1380 + 500) / (4 + 1), (2 + 0) / (4 + 1)
+    assert nine["aht_s"] == pytest.approx(376.0)
     assert nine["achieved_sl"] == pytest.approx(0.4)
     monday_9 = frame[frame["interval_start"].dt.strftime("%H:%M") == "09:00"]
     assert nine["required_agents"] == pytest.approx(
