@@ -10,7 +10,7 @@ Quick start::
     kpitools.registry["service_level"].description
 """
 
-from .api import compare, kpis, kpis_for_periods, trend
+from .api import compare, kpis, kpis_for_periods, load, trend
 from .errors import (
     ConfigError,
     DataError,
@@ -20,7 +20,7 @@ from .errors import (
     UnknownKpiError,
     ValidationFailed,
 )
-from .loading import Dataset, load
+from .loading import Dataset
 from .periods import Period
 from .registry import registry
 

@@ -203,3 +203,48 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
     )
     out["change_note"] = out["change_note"].where(out["change"].isna(), None)
     return out
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def load(path, *, engine: str | None = None, timezone: str | None = None, targets=None,
+         params: dict | None = None, spark=None, spark_master: str | None = None, **options):
+    """Load a data folder with the chosen engine; every other function here works on either.
+
+    Parameters
+    ----------
+    path : folder with ``interactions.{csv,parquet}`` and optional other tables
+    engine : ``duckdb`` (default, embedded) or ``spark`` (default ``spark`` when ``spark`` or
+        ``spark_master`` is given)
+    spark : an existing SparkSession to run in (e.g. a cluster's); implies ``engine="spark"``
+    spark_master : master URL for a Spark session kpitools starts (``local[2]``,
+        ``spark://host:7077``, ``yarn``); default ``$KPITOOLS_SPARK_MASTER`` or ``local[*]``
+    timezone, targets, params : as in :func:`kpitools.loading.load` (business time zone,
+        targets YAML, parameter overrides)
+    options : ``check_unique``, ``registry``, ``materialize`` for both engines;
+        ``warehouse`` for DuckDB only
+
+    Both engines run the same SQL text from the same registry (docs/engines.md) and give
+    the same KPI values.
+
+    >>> data = load("data/demo")                                           # doctest: +SKIP
+    >>> data = load("data/demo", engine="spark", spark_master="local[2]")  # doctest: +SKIP
+    """
+    if engine is None:
+        engine = "spark" if (spark is not None or spark_master) else "duckdb"
+    options.update(timezone=timezone, targets=targets, params=params)
+    if engine == "duckdb":
+        if spark is not None or spark_master:
+            raise ConfigError("spark= and spark_master= need engine='spark'")
+        from .loading import load as load_duckdb
+
+        return load_duckdb(path, **options)
+    if engine == "spark":
+        if options.get("warehouse"):
+            raise ConfigError("warehouse= is a DuckDB file; the Spark engine keeps no warehouse")
+        options.pop("warehouse", None)
+        from .spark import load_spark
+
+        return load_spark(path, spark=spark, spark_master=spark_master, **options)
+    raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

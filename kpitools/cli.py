@@ -68,10 +68,10 @@ def cmd_kpis(args) -> int:
     from . import api
     from .engine import check_by
     from .formatting import fmt_target, fmt_value
-    from .loading import load
 
     by = check_by(args.by)
-    data = load(args.data, timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
+    data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
+                    timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
@@ -102,15 +102,31 @@ def cmd_kpis(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .validation import run_cli
+    from . import validation
 
-    return run_cli(args)
+    if args.engine != "duckdb" and args.engine not in getattr(validation, "ENGINES", ("duckdb",)):
+        raise KpitoolsError(f"the data-quality gate does not run on the {args.engine} engine yet; "
+                            "use --engine duckdb (see docs/engines.md)")
+    return validation.run_cli(args)
 
 
 def cmd_report(args) -> int:
-    from .review import run_cli
+    from . import review
 
-    return run_cli(args)
+    if args.engine != "duckdb" and args.engine not in getattr(review, "ENGINES", ("duckdb",)):
+        raise KpitoolsError(f"the reviews do not run on the {args.engine} engine yet; "
+                            "use --engine duckdb (see docs/engines.md)")
+    return review.run_cli(args)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--spark-master`` (docs/engines.md), shared by kpis, validate, report."""
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="where the KPI SQL runs: duckdb (default, embedded) or spark "
+                        "(needs pip install 'kpitools[spark]')")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 "
+                        "(default $KPITOOLS_SPARK_MASTER or local[*])")
 
 
 def cmd_staffing(args) -> int:
@@ -149,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--timezone", help="business time zone, e.g. Europe/London (default UTC)")
     p.add_argument("--warehouse", help="keep the loaded tables in this .duckdb file (default in memory)")
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_kpis)
 
     p = sub.add_parser("validate", help="run the Great Expectations data-quality suites",
@@ -158,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="data folder")
     p.add_argument("--period", help="validate only the rows this period (and its comparisons) needs")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("report", help="build a weekly, monthly or quarterly review (HTML + PDF)",
@@ -173,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--stub", action="store_true",
                    help="write a commentary file pre-filled with automatic observations, then stop")
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("staffing", help="Erlang C staffing for one interval", formatter_class=raw,

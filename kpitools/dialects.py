@@ -53,7 +53,10 @@ SPARK = Dialect(
     epoch_us="unix_micros({})",
     days_between="datediff({b}, {a})",
     date_literal="DATE '{}'",
-    timestamp_literal="TIMESTAMP '{}'",
+    # Loaded timestamps are TIMESTAMP_NTZ (business-local wall clock, like DuckDB's naive
+    # TIMESTAMP); an NTZ literal compares with them without a time-zone conversion, and
+    # unix_micros() of an NTZ value counts wall-clock micros exactly as DuckDB's epoch_us.
+    timestamp_literal="TIMESTAMP_NTZ '{}'",
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
 )
 
