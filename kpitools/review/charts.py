@@ -81,7 +81,8 @@ def figure(width: float = TEXT_WIDTH_IN, height: float = 3.0) -> Figure:
 def to_html(fig: Figure, alt: str, caption: str = "", css: str = "chart") -> str:
     """The figure as an ``<figure>`` with an embedded PNG and alt text."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    # zlib level 3: same size as the default 6 on these flat-colour charts, half the time.
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", pil_kwargs={"compress_level": 3})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     width_in = fig.get_figwidth()
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
@@ -267,9 +268,7 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
                         cbar_kws={"format": fmt, "shrink": 0.9, "pad": 0.01, "aspect": 12})
             cbar = ax.collections[0].colorbar
             if target is not None and kid != "contact_volume":
-                cbar.ax.axhline(target, color=INK, lw=1.2)
-                cbar.ax.text(1.6, target, " target", va="center", fontsize=6.5,
-                             transform=cbar.ax.get_yaxis_transform())
+                cbar.ax.axhline(target, color=INK, lw=1.5)
             cbar.ax.tick_params(labelsize=6.5)
             ax.set_title(title + ("" if kid == "contact_volume" else
                                   f" (blank: fewer than {MIN_CELL_CONTACTS} real-time contacts)"),

@@ -17,7 +17,7 @@ def results(ctx) -> list[dict]:
 
 def problems(ctx) -> tuple[list[dict], list[dict]]:
     """(failed critical checks, failed warning checks)."""
-    failed = [r for r in results(ctx) if not r.get("success", True)]
+    failed = [r for r in results(ctx) if r.get("success") is False]
     crit = [r for r in failed if (r.get("severity") or "critical") == "critical"]
     warn = [r for r in failed if (r.get("severity") or "critical") != "critical"]
     return crit, warn
@@ -43,10 +43,29 @@ def checks_by_table(ctx) -> Counter:
     return Counter(r.get("table") or "?" for r in results(ctx))
 
 
+def skipped(ctx) -> list[dict]:
+    return [r for r in results(ctx) if r.get("success") is None]
+
+
+def scope_text(ctx) -> str:
+    """'2026-W46, 2026-W45 and 2025-W46 (the periods this review compares)'."""
+    scope = (ctx.validation or {}).get("scope")
+    if not scope:
+        return "every row of every table"
+    if isinstance(scope, str):
+        return scope
+    periods = scope.get("periods") or []
+    if periods:
+        text = ", ".join(periods[:-1]) + (" and " if len(periods) > 1 else "") + periods[-1]
+        return f"the rows of {text} (the periods this review shows or compares)"
+    return ", ".join(f"{k} {v}" for k, v in scope.items())
+
+
 def verdict(ctx) -> tuple[str, str]:
     """(level, sentence): level is pass, warn, fail or unknown."""
-    if ctx.validation is None:
-        return ("unknown", "Not validated: the data-quality gate did not run for this review.")
+    if ctx.validation is None or ctx.validation.get("available") is False:
+        why = (ctx.validation or {}).get("reason") or "the data-quality gate did not run for this review"
+        return ("unknown", f"Not validated: {why}.")
     n = len(results(ctx))
     crit, warn = problems(ctx)
     rows = sum(rows_checked(ctx).values())

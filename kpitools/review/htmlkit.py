@@ -66,12 +66,11 @@ def change_cell(row: dict, better: bool | None) -> str:
         return f'<td class="num change na"><span class="note">{esc(note) if note else "–"}</span></td>'
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "")
     cls = {True: "better", False: "worse"}.get(better, "neutral")
-    word = {True: "better", False: "worse"}.get(better, "")
+    word = {True: "better · ", False: "worse · "}.get(better, "")
     before = fmt_value(row.get("compare_value"), row.get("unit"))
-    sr = f' <span class="sr">({word})</span>' if word else ""
     return (f'<td class="num change {cls}"><span class="delta">{arrow} '
-            f'{esc(fmt_change(change, row.get("unit")))}</span>{sr}'
-            f'<br/><span class="was">was {esc(before)}</span></td>')
+            f'{esc(fmt_change(change, row.get("unit")))}</span>'
+            f'<br/><span class="was">{word}was {esc(before)}</span></td>')
 
 
 def target_text(row: dict) -> str:

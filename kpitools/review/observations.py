@@ -18,7 +18,7 @@ from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
 from .guardrail import finding_sentence
 from .heat import WEEKDAYS
-from .triggers import fired, rule_text
+from .triggers import first_sentence, rule_text, top_rules
 
 MAX_MOVERS = 4
 
@@ -312,11 +312,18 @@ def guardrail(ctx) -> list[str]:
 
 
 def triggers(ctx) -> list[str]:
-    hits = fired(ctx.triggers)
-    if not hits:
+    rules = top_rules(ctx.triggers)
+    if not rules:
         return ["No action trigger fired."]
-    return [f"{r.scope}: {rule_text(r.trigger, r.label, r.unit, ctx.cadence.grain)} "
-            f"({r.observed_text}) — {r.trigger.action}" for r in hits[:4]]
+    out = []
+    for o in rules[:4]:
+        t = o.total
+        where = f"on all contacts ({t.observed_text})" if t.status == "fired" else ""
+        if o.elsewhere:
+            where += (" and " if where else "in ") + o.places(3)
+        out.append(f"{rule_text(o.trigger, t.label, t.unit, ctx.cadence.grain)} {where}: "
+                   f"{first_sentence(o.trigger.action)}")
+    return out
 
 
 def data_quality(ctx) -> list[str]:

@@ -294,6 +294,7 @@ def _execute(template: Path, out: Path, params: dict, cwd: Path) -> None:
     try:
         pm.execute_notebook(str(template), str(out), parameters=params, kernel_name="kpitools",
                             progress_bar=False, cwd=str(cwd), log_output=False,
+                            request_save_on_cell_execute=False,
                             kernel_manager_class=_kernel_manager_class())
     except PapermillExecutionError as exc:
         cell_source = _cell_source(out, exc.cell_index)

@@ -29,7 +29,7 @@ from .htmlkit import (
     target_text,
     value_cell,
 )
-from .triggers import fired, rule_text
+from .triggers import by_rule, first_sentence, rule_text, top_rules
 
 GLYPH = {"green": "●", "amber": "▲", "red": "■"}
 
@@ -98,16 +98,14 @@ def section_title(ctx) -> Block:
     """Title block: review name, period, generation time, data coverage, DRAFT and partial flags."""
     first, last = ctx.coverage
     covered = "all of this period" if not ctx.partial else "only part of this period"
-    tables = ", ".join(ctx.data.tables)
     flags = []
     if ctx.draft:
         src = ctx.commentary.path
-        how = (f"Edit {esc(src.name)} and delete its stub line" if ctx.commentary.stub and src else
-               f"Write {esc(ctx.label)}.md in the commentary folder (or run "
-               f"<code>kpitools report {esc(ctx.cadence.name)} --period {esc(ctx.label)} --stub</code>)")
-        flags.append(f'<div class="draft-banner"><strong>DRAFT</strong> — no reviewed analyst commentary '
-                     f"for {esc(ctx.label)} yet; the observations are generated from the numbers. "
-                     f"{how} to finalise.</div>")
+        how = (f"edit {esc(src.name)} and delete its stub line" if ctx.commentary.stub and src else
+               f"write commentary/{esc(ctx.label)}.md (<code>kpitools report {esc(ctx.cadence.name)} "
+               "--stub</code> starts one)")
+        flags.append(f'<div class="draft-banner"><strong>DRAFT</strong> — observations generated from the '
+                     f"numbers, not yet reviewed by an analyst: {how}.</div>")
     if ctx.partial:
         flags.append(f'<div class="partial-banner"><strong>Partial {esc(ctx.cadence.grain)}</strong> — '
                      f"the data covers {first} to {last}, not the whole of {esc(ctx.label)}. Values "
@@ -119,8 +117,8 @@ def section_title(ctx) -> Block:
         f'<header class="review-title{" is-draft" if ctx.draft else ""}">'
         f"<h1>{esc(title)}</h1>"
         f'<p class="subtitle">{esc(_period_words(ctx))}</p>'
-        f'<p class="meta">Generated {ctx.generated_at:%Y-%m-%d %H:%M} · Data coverage {first} to {last} '
-        f"({covered}) · Data folder <code>{esc(ctx.data_dir.name)}</code> · Tables: {esc(tables)}</p>"
+        f'<p class="meta"><span class="generated">Generated {ctx.generated_at:%Y-%m-%d %H:%M}</span> · '
+        f"Data coverage {first} to {last} ({covered}) · Data folder <code>{esc(ctx.data_dir.name)}</code></p>"
         + "".join(flags) + "</header>", "title")
 
 
@@ -137,7 +135,7 @@ def _headline_rows(ctx) -> list[list[str]]:
             label += f'<br/><span class="note">n = {int(r["n"]):,}</span>'
         l_row = ly.get(kid, {})
         rows.append([
-            f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="num">{esc(target_text(r))}</td>',
+            f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
             f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
             change_cell(r, _better(r)), change_cell(l_row, _better(l_row)) if l_row else '<td class="na">–</td>',
         ])
@@ -150,19 +148,25 @@ def section_executive_summary(ctx) -> Block:
     tbl = table(head, _headline_rows(ctx), css="headline",
                 colgroup=["25%", "13%", "13%", "15%", "17%", "17%"])
     level, sentence = dq.verdict(ctx)
-    hits = fired(ctx.triggers)
-    trig = ("<ol>" + "".join(
-        f"<li><strong>{esc(r.scope)}: {esc(rule_text(r.trigger, r.label, r.unit, g))}</strong> "
-        f"({esc(r.observed_text)}). {esc(r.trigger.action)}</li>" for r in hits[:3]) + "</ol>"
-            if hits else "<p>No action trigger fired.</p>")
-    more = f'<p class="note">{len(hits) - 3} more in the Action triggers section.</p>' if len(hits) > 3 else ""
+    rules = top_rules(ctx.triggers)
+    items = []
+    for o in rules[:3]:
+        t = o.total
+        where = (f"all contacts ({esc(t.observed_text)})" if t.status == "fired" else "")
+        if o.elsewhere:
+            where += ("; also " if where else "") + esc(o.places(3))
+        items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: {where}. "
+                     f"{esc(first_sentence(o.trigger.action))}</li>")
+    trig = f"<ol>{''.join(items)}</ol>" if items else "<p>No action trigger fired.</p>"
+    more = (f'<p class="note">{len(rules) - 3} more rule(s) fired: see Action triggers.</p>'
+            if len(rules) > 3 else "")
     guard = headline(ctx.guardrail, g)
     guard_cls = "alert" if ctx.guardrail.fired else "calm"
     body = (
         tbl
         + f'<div class="guardrail-line {guard_cls}"><strong>Experience vs efficiency:</strong> {esc(guard)}</div>'
         + '<div class="summary-grid">'
-        + f'<div class="summary-box"><h3>Top action triggers</h3>{trig}{more}</div>'
+        + f'<div class="summary-box wide"><h3>Top action triggers</h3>{trig}{more}</div>'
         + f'<div class="summary-box dq-{level}"><h3>Data quality</h3><p>{esc(sentence)}</p></div>'
         + "</div>"
     )
@@ -177,6 +181,15 @@ def _ci_text(r: dict) -> str:
     return f'<br/><span class="ci">95 % CI {esc(fmt_value(lo, r["unit"]))} – {esc(fmt_value(hi, r["unit"]))}</span>'
 
 
+def _counts_items(ctx, kpi) -> bool:
+    """True when the KPI's denominator counts contacts, responses or evaluations (not seconds)."""
+    f = kpi.formula()
+    if not f.denominator:
+        return False
+    return all(ctx.registry.measures[m].source not in ("agent_activity", "costs")
+               and ctx.registry.measures[m].value == "1" for m in f.denominator)
+
+
 def section_scorecard(ctx) -> Block:
     rows = []
     variants = {r["kpi"].split(":", 1)[1]: r for r in ctx.variants.to_dict("records")}
@@ -189,8 +202,8 @@ def section_scorecard(ctx) -> Block:
         name += f'<br/><span class="definition">{esc(kpi.description)}</span>'
         val = value_cell(r)
         val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
-        n = "" if r.get("n") is None or missing(r.get("n")) else f"{int(r['n']):,}"
-        rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="num">{esc(target_text(r))}</td>',
+        n = "" if r.get("n") is None or missing(r.get("n")) or not _counts_items(ctx, kpi) else f"{int(r['n']):,}"
+        rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="tgt">{esc(target_text(r))}</td>',
                      f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
                      change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
         if r["kpi"] == "service_level":
@@ -271,7 +284,7 @@ def section_issue_types(ctx) -> Block:
         it = r["issue_type"]
         rows.append([f'<td class="kpi">{esc(str(it).replace("_", " "))}</td>',
                      f'<td class="num">{esc(fmt_value(vol.get(it, {}).get("value"), "count"))}</td>',
-                     _glyph_cell(r, True), f'<td class="num">{esc(target_text(r))}</td>',
+                     _glyph_cell(r, True), f'<td class="tgt">{esc(target_text(r))}</td>',
                      _glyph_cell(fcr.get(it), True)])
     tbl = table(["Issue type", "Handled", "AHT", "AHT target", "FCR"], rows, css="issues",
                 colgroup=["30%", "14%", "20%", "16%", "20%"])
@@ -288,8 +301,8 @@ def section_heatmap(ctx) -> Block:
     targets = {k: ctx.registry[k].target for k in ("service_level", "abandonment_rate")}
     fig, alt = charts.heatmaps(ctx.heat, ctx.registry, targets, WEEKDAYS)
     cap = (f"Contacts by arrival hour, {ctx.label}" + (" (pooled over the period)" if ctx.cadence.grain != "week" else "")
-           + ". Service level and abandonment: real-time channels; colour centred on the target "
-           "(blue better, vermillion worse).")
+           + ". Service level and abandonment: real-time channels; colours centred on the target "
+           "(black line on the colour bar): blue better, vermillion worse.")
     return _section(ctx, "heatmap", charts.to_html(fig, alt, cap))
 
 
@@ -317,7 +330,7 @@ def section_cost_workforce(ctx) -> Block:
     else:
         fig, alt = charts.distribution(agents, ctx.registry)
         occ, util = ctx.row("occupancy"), ctx.row("utilization")
-        rows = [[f'<td class="kpi">{esc(r["label"])}</td>', value_cell(r), f'<td class="num">{esc(target_text(r))}</td>',
+        rows = [[f'<td class="kpi">{esc(r["label"])}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
                  f"<td>{rag_badge(r.get('status'))}</td>", change_cell(r, _better(r))]
                 for r in (occ, util) if r]
         parts.append("<h3>Agent occupancy and utilization</h3>"
@@ -377,7 +390,7 @@ def section_guardrail(ctx) -> Block:
     labels = [p.label for p in ctx.trend_window]
     if len(labels) >= 2:
         fig, alt = charts.trend_grid(ctx.trend, [EFFICIENCY_KPI, *EXPERIENCE_KPIS], labels,
-                                     ctx.cadence.grain, ctx.registry, ctx.label, ncols=4, panel_height=1.7)
+                                     ctx.cadence.grain, ctx.registry, ctx.label, ncols=2, panel_height=1.6)
         parts.append(charts.to_html(fig, alt, "Efficiency (AHT) next to the experience measures it can hurt."))
     return _section(ctx, "guardrail", "".join(parts))
 
@@ -385,22 +398,27 @@ def section_guardrail(ctx) -> Block:
 # -- action triggers ---------------------------------------------------------------------
 def section_triggers(ctx) -> Block:
     g = ctx.cadence.grain
-    results = sorted(ctx.triggers, key=lambda r: ({"fired": 0, "ok": 1}.get(r.status, 2), r.scope != "All contacts"))
+    outcomes = sorted(by_rule(ctx.triggers), key=lambda o: (not o.fired_anywhere, o.total.status != "fired"))
     rows = []
-    for r in results:
+    for o in outcomes:
+        r = o.total
         if r.status == "fired":
             res = '<td class="fired"><span class="rag rag-red">■ Fired</span></td>'
         elif r.status == "ok":
             res = '<td><span class="rag rag-green">● Not fired</span></td>'
         else:
             res = f'<td class="note">Not evaluated: {esc(r.note)}</td>'
-        action = esc(r.trigger.action) if r.status == "fired" else f'<span class="note">{esc(r.trigger.action)}</span>'
-        rows.append([f"<td>{esc(rule_text(r.trigger, r.label, r.unit, g))}</td>", f"<td>{esc(r.scope)}</td>",
-                     f'<td class="num">{esc(r.observed_text)}</td>', res, f"<td>{action}</td>"])
-    tbl = table(["Rule", "Where", "This period", "Result", "Suggested action"], rows, css="triggers",
-                colgroup=["24%", "15%", "11%", "14%", "36%"])
+        where = esc(o.places(6)) if o.elsewhere else '<span class="note">–</span>'
+        action = (esc(o.trigger.action) if o.fired_anywhere
+                  else f'<span class="note">{esc(o.trigger.action)}</span>')
+        rows.append([f"<td>{esc(rule_text(o.trigger, r.label, r.unit, g))}</td>",
+                     f'<td class="num">{esc(r.observed_text)}</td>', res,
+                     f'<td class="{"fired" if o.elsewhere else ""}">{where}</td>', f"<td>{action}</td>"])
+    tbl = table(["Rule", "All contacts", "Result", "Also fired in", "Suggested action"], rows, css="triggers",
+                colgroup=["22%", "11%", "13%", "22%", "32%"])
     note = ('<p class="note">Rules come from the KPI catalogue (triggers). Each is checked on all contacts '
-            "and on every queue and channel; queue and channel rows are listed only when they fire.</p>")
+            "and on every queue and channel, so a problem in one queue is not averaged away. Survey rules "
+            "are not evaluated below the minimum sample.</p>")
     return _section(ctx, "triggers", tbl + note)
 
 
@@ -408,13 +426,15 @@ def section_triggers(ctx) -> Block:
 def section_data_quality(ctx) -> Block:
     level, sentence = dq.verdict(ctx)
     parts = [f'<p class="dq-verdict dq-{level}"><strong>{esc(sentence)}</strong></p>']
-    if ctx.validation is not None:
+    if ctx.validation is not None and dq.results(ctx):
         crit, warn = dq.problems(ctx)
+        skipped = dq.skipped(ctx)
         counts = dq.checks_by_table(ctx)
         rows_by = dq.rows_checked(ctx)
-        scope = ctx.validation.get("scope")
-        if scope:
-            parts.append(f'<p class="note">Scope: {esc(scope if isinstance(scope, str) else ", ".join(f"{k}: {v}" for k, v in scope.items()))}</p>')
+        parts.append(f'<p>The Great Expectations gate ran {len(dq.results(ctx))} checks on '
+                     f"{esc(dq.scope_text(ctx))}: {len(crit)} critical failure(s), {len(warn)} warning(s)"
+                     f"{f', {len(skipped)} skipped' if skipped else ''}. A critical failure stops the review; "
+                     "warnings are listed here. Every check is listed in the appendix.</p>")
         rows = []
         for t in sorted(set(counts) | set(rows_by)):
             failed_here = sum(1 for r in crit + warn if (r.get("table") or "?") == t)
@@ -425,12 +445,13 @@ def section_data_quality(ctx) -> Block:
         if crit or warn:
             rows = []
             for r in crit + warn:
-                ex = r.get("examples") or []
+                ex = r.get("examples") or r.get("example_values") or []
                 ex_text = ", ".join(str(e) for e in list(ex)[:3])
                 uc, ec = r.get("unexpected_count"), r.get("element_count")
-                share = f"{uc:,} of {ec:,}" if isinstance(uc, (int, float)) and isinstance(ec, (int, float)) else str(uc or "")
-                rows.append([f"<td>{esc(r.get('table'))}{'.' + esc(r.get('column')) if r.get('column') else ''}</td>",
-                             f"<td>{esc(r.get('description') or r.get('expectation'))}</td>",
+                share = (f"{int(uc):,} of {int(ec):,}" if isinstance(uc, (int, float)) and isinstance(ec, (int, float))
+                         else str(uc or ""))
+                col = f"{r.get('table')}.{r.get('column')}" if r.get("column") else str(r.get("table"))
+                rows.append([f"<td>{esc(col)}</td>", f"<td>{esc(r.get('description') or r.get('expectation'))}</td>",
                              f"<td>{esc(r.get('severity') or 'critical')}</td>",
                              f'<td class="num">{esc(share)}</td>', f"<td>{esc(ex_text)}</td>"])
             parts.append("<h3>What failed</h3>" + table(["Column", "Check", "Severity", "Rows", "Examples"], rows,
@@ -438,15 +459,6 @@ def section_data_quality(ctx) -> Block:
                                                          colgroup=["20%", "34%", "12%", "14%", "20%"]))
         else:
             parts.append("<p>No check failed.</p>")
-        names = sorted({(r.get("table") or "?", r.get("description") or r.get("expectation") or "")
-                        for r in dq.results(ctx)})
-        if names:
-            by_table: dict[str, list[str]] = {}
-            for t, d in names:
-                by_table.setdefault(t, []).append(d)
-            parts.append('<details open><summary>All checks</summary><ul class="checks">' + "".join(
-                f"<li><strong>{esc(t)}</strong>: {esc('; '.join(ds))}</li>" for t, ds in by_table.items())
-                + "</ul></details>")
     return _section(ctx, "data_quality", "".join(parts))
 
 
@@ -471,7 +483,7 @@ def section_appendix(ctx) -> Block:
         ("Data coverage", f"{first} to {last}"),
         ("Targets file", f"{ctx.targets_file} ({len(overrides)} overrides)" if ctx.targets_file else "none (catalogue defaults)"),
         ("Commentary", str(ctx.commentary.path) + ("" if ctx.commentary.exists else " (not present)")),
-        ("Validation summary", str(ctx.validation_path) if ctx.validation_path else
+        ("Validation summary", f"{ctx.validation_path.name} (saved next to this review)" if ctx.validation_path else
          ("run in the notebook" if ctx.validation is not None else "not run")),
         ("Business time zone", str(params.get("business_timezone", "UTC"))),
         ("Real-time channels", ", ".join(params.get("realtime_channels", []))),
@@ -516,7 +528,22 @@ def section_appendix(ctx) -> Block:
                           f'<td class="num">{esc(fmt_value(o["target"], unit))}</td>'])
         otable = "<h3>Target overrides</h3>" + table(["KPI", "Applies to", "Target"], orows, css="overrides",
                                                      colgroup=["35%", "40%", "25%"])
-    return _section(ctx, "appendix", "<h3>Parameters used</h3>" + ptable + "<h3>KPI definitions</h3>" + ktable + otable)
+    return _section(ctx, "appendix", "<h3>Parameters used</h3>" + ptable + "<h3>KPI definitions</h3>" + ktable
+                    + otable + _checks_run(ctx))
+
+
+def _checks_run(ctx) -> str:
+    """Every data-quality check by table, in words (traceability for the Data quality section)."""
+    if not dq.results(ctx):
+        return ""
+    by_table: dict[str, list[str]] = {}
+    for r in dq.results(ctx):
+        d = r.get("description") or r.get("expectation") or ""
+        lst = by_table.setdefault(r.get("table") or "?", [])
+        if d not in lst:
+            lst.append(d)
+    return ("<h3>Data-quality checks run</h3>" + '<div class="checks">' + "".join(
+        f"<p><strong>{esc(t)}</strong>: {esc('; '.join(ds))}.</p>" for t, ds in by_table.items()) + "</div>")
 
 
 SECTION_FUNCTIONS = {

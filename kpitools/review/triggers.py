@@ -48,6 +48,10 @@ class TriggerResult:
 
 def rule_text(trigger: Trigger, label: str, unit: str, grain: str) -> str:
     """The rule in words: 'FCR below 70.0 %', 'NPS down by more than 10.0 pts on the week'."""
+    return _rule_words(trigger, label, unit, grain).replace(" %", "\u00a0%").replace(" pts", "\u00a0pts")
+
+
+def _rule_words(trigger: Trigger, label: str, unit: str, grain: str) -> str:
     if trigger.on == "change":
         if trigger.below is not None:
             return f"{label} down by more than {fmt_change(abs(trigger.below), unit).lstrip('+')} on the previous {grain}"
@@ -104,3 +108,52 @@ def fired(results: list[TriggerResult]) -> list[TriggerResult]:
     """Fired rules, the whole center first, then by how far past the threshold."""
     hits = [r for r in results if r.status == "fired"]
     return sorted(hits, key=lambda r: (r.scope != "All contacts", -r.severity))
+
+
+@dataclass
+class RuleOutcome:
+    """One rule: its result on all contacts and the queues / channels where it also fired."""
+
+    total: TriggerResult
+    elsewhere: list[TriggerResult]
+
+    @property
+    def trigger(self) -> Trigger:
+        return self.total.trigger
+
+    @property
+    def fired_anywhere(self) -> bool:
+        return self.total.status == "fired" or bool(self.elsewhere)
+
+    def places(self, limit: int = 4) -> str:
+        """'queue billing (3.71), channel chat (3.85) and 3 more'."""
+        bits = [f"{r.scope.lower()} ({r.observed_text})" for r in
+                sorted(self.elsewhere, key=lambda r: -r.severity)]
+        if len(bits) > limit:
+            return ", ".join(bits[:limit]) + f" and {len(bits) - limit} more"
+        return ", ".join(bits)
+
+
+def by_rule(results: list[TriggerResult]) -> list[RuleOutcome]:
+    """Group results per rule, in catalogue order."""
+    out: dict[str, RuleOutcome] = {}
+    for r in results:
+        if r.scope == "All contacts":
+            out[r.trigger.id] = RuleOutcome(r, [])
+    for r in results:
+        if r.scope != "All contacts" and r.status == "fired" and r.trigger.id in out:
+            out[r.trigger.id].elsewhere.append(r)
+    return list(out.values())
+
+
+def top_rules(results: list[TriggerResult]) -> list[RuleOutcome]:
+    """Rules that fired anywhere: on all contacts first (furthest past the line first), then
+    by how many queues and channels they fired in."""
+    hits = [o for o in by_rule(results) if o.fired_anywhere]
+    return sorted(hits, key=lambda o: (o.total.status != "fired", -o.total.severity,
+                                       -len(o.elsewhere)))
+
+
+def first_sentence(text: str) -> str:
+    head, dot, _ = text.partition(". ")
+    return head + ("." if dot or not head.endswith(".") else "")
