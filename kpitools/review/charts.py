@@ -165,7 +165,11 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             title = kpi.label + (f" [{sub['variant'].iloc[0]}]" if len(sub) and sub["variant"].iloc[0] else "")
             ax.set_title(title, loc="left")
             if kpi.unit == "count":
-                ax.bar(sub["x"], sub["value"].fillna(0), color=OKABE_ITO["sky"], width=0.7)
+                partial = sub["partial"].astype(bool).tolist()
+                ax.bar(sub["x"], sub["value"].fillna(0), width=0.7,
+                       color=["white" if p else OKABE_ITO["sky"] for p in partial],
+                       edgecolor=[OKABE_ITO["blue"] if p else OKABE_ITO["sky"] for p in partial],
+                       hatch=None, linewidth=0.8)
             else:
                 if kpi.unit == "fraction" and sub["ci_low"].notna().any():
                     ax.fill_between(sub["x"], sub["ci_low"].astype(float), sub["ci_high"].astype(float),
@@ -220,7 +224,7 @@ def trend_legend_html() -> str:
             '<span class="rag rag-green">● on target</span> '
             '<span class="rag rag-amber">▲ off target</span> '
             '<span class="rag rag-red">■ critical</span>. '
-            'Hollow markers: partial periods; grey markers: survey samples below the minimum; '
+            'Hollow markers and bars: partial periods; grey markers: survey samples below the minimum; '
             'blue ribbon: 95 % confidence interval.</p>')
 
 
@@ -396,7 +400,7 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         ax1.set_xticklabels(by_time.index[::step])
         ax1.set_ylabel("agents")
         ax1.set_xlabel(f"time of day (Monday–Friday average, {channel})")
-        ax1.legend(loc="upper left", fontsize=6.5)
+        ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3, fontsize=6.5)
         ax1.set_title("Required vs actual agents by interval", loc="left")
         gap = profile.pivot(index="weekday", columns="time_of_day", values="staffing_gap")
         gap.index = [str(d)[:3] for d in gap.index]

@@ -133,9 +133,15 @@ def evaluate_guardrail(ctx) -> GuardrailResult:
     return result
 
 
-def _move(row: dict) -> str:
+def mid(label: str) -> str:
+    """A KPI label inside a sentence: 'first contact resolution', but 'CSAT' and 'AHT'."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _move(row: dict, first: bool = False) -> str:
     verb = "rose" if row["change"] > 0 else "fell"
-    return (f"{row['label']} {verb} {fmt_change(abs(row['change']), row['unit']).lstrip('+')}"
+    label = row["label"] if first else mid(row["label"])
+    return (f"{label} {verb} {fmt_change(abs(row['change']), row['unit']).lstrip('+')}"
             f" to {fmt_value(row['value'], row['unit'])}")
 
 
@@ -144,6 +150,15 @@ def finding_sentence(f: Finding) -> str:
     scope = "" if f.scope == "All contacts" else f" in the {f.scope} queue"
     worse = " and ".join(_move(w) for w in f.worse)
     return f"Against {f.against} ({f.compare_period}){scope}, {_move(f.efficiency)} while {worse}."
+
+
+def summary_sentence(result: GuardrailResult) -> str:
+    """How many comparisons fired and where (the section lists each one)."""
+    n = len(result.findings)
+    scopes = sorted({f.scope for f in result.findings})
+    where = ", ".join("the whole center" if s == "All contacts" else f"the {s} queue" for s in scopes)
+    return (f"The guardrail fired on {n} comparison{'s' if n != 1 else ''}, in {where}: handle time "
+            "fell while resolution, satisfaction or repeat contacts got worse.")
 
 
 def headline(result: GuardrailResult, grain: str) -> str:

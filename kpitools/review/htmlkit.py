@@ -77,7 +77,8 @@ def target_text(row: dict) -> str:
     target = row.get("target")
     if isinstance(target, float) and math.isnan(target):
         target = None
-    return fmt_target(target, row.get("unit"), row.get("direction"))
+    # Keep "75.0 %" together when a band wraps: "75.0 %–85.0 %".
+    return fmt_target(target, row.get("unit"), row.get("direction")).replace(" %", "\u00a0%")
 
 
 def table(headers: list[str], rows: list[list[str]], css: str = "", colgroup: list[str] | None = None,

@@ -16,11 +16,11 @@ import pandas as pd
 
 from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
-from .guardrail import finding_sentence
+from .guardrail import finding_sentence, mid, summary_sentence
 from .heat import WEEKDAYS
 from .triggers import first_sentence, rule_text, top_rules
 
-MAX_MOVERS = 4
+MAX_MOVERS = 3
 
 
 def _num(x):
@@ -137,12 +137,10 @@ def executive_summary(ctx) -> list[str]:
     amber = [r for r in rows if r.get("status") == "amber" and r["kpi"] not in mentioned]
     if red:
         out.append("Past the critical line: " + _status_list(red) + ".")
-    if amber:
+    if amber and len(out) < 3:
         out.append("Off target: " + _status_list(amber) + ".")
     if not moved and not ctx.partial:
         out.append(f"No headline KPI moved materially against the previous {g}.")
-    if ctx.guardrail.fired:
-        out.append(finding_sentence(ctx.guardrail.findings[0]))
     small = [r for r in (ctx.row(k) for k in ctx.headline_kpis) if r and r.get("small_sample")
              and not pd.isna(r.get("value"))]
     if small:
@@ -216,7 +214,7 @@ def breakdowns(ctx) -> list[str]:
     moves.sort(key=lambda r: -abs(r["change"]) / (materiality(r["direction"], r["warning"], r["critical"]) or 1))
     for r in moves[:2]:
         verb = "rose" if r["change"] > 0 else "fell"
-        out.append(f"In {r['queue']}, {r['label'].lower() if r['kpi'] != 'fcr' else r['label']} "
+        out.append(f"In {r['queue']}, {mid(r['label'])} "
                    f"{verb} {_amount(r['change'], r['unit'])} to {fmt_value(r['value'], r['unit'])}.")
     c = ctx.by("channel")
     sl = c[(c["kpi"] == "service_level") & c["value"].notna()]
@@ -308,7 +306,7 @@ def guardrail(ctx) -> list[str]:
     g = ctx.guardrail
     if not g.fired:
         return ["Handle time did not improve at the expense of FCR, CSAT or repeat contacts."]
-    return [finding_sentence(f) for f in g.findings[:4]]
+    return [summary_sentence(g), finding_sentence(g.findings[0])]
 
 
 def triggers(ctx) -> list[str]:

@@ -100,12 +100,8 @@ def section_title(ctx) -> Block:
     covered = "all of this period" if not ctx.partial else "only part of this period"
     flags = []
     if ctx.draft:
-        src = ctx.commentary.path
-        how = (f"edit {esc(src.name)} and delete its stub line" if ctx.commentary.stub and src else
-               f"write commentary/{esc(ctx.label)}.md (<code>kpitools report {esc(ctx.cadence.name)} "
-               "--stub</code> starts one)")
-        flags.append(f'<div class="draft-banner"><strong>DRAFT</strong> — observations generated from the '
-                     f"numbers, not yet reviewed by an analyst: {how}.</div>")
+        flags.append('<div class="draft-banner"><strong>DRAFT</strong> — not yet reviewed by an analyst: '
+                     "the observations are generated from the numbers.</div>")
     if ctx.partial:
         flags.append(f'<div class="partial-banner"><strong>Partial {esc(ctx.cadence.grain)}</strong> — '
                      f"the data covers {first} to {last}, not the whole of {esc(ctx.label)}. Values "
@@ -152,15 +148,19 @@ def section_executive_summary(ctx) -> Block:
     items = []
     for o in rules[:3]:
         t = o.total
-        where = (f"all contacts ({esc(t.observed_text)})" if t.status == "fired" else "")
+        where = [f"all contacts ({esc(t.observed_text)})"] if t.status == "fired" else []
         if o.elsewhere:
-            where += ("; also " if where else "") + esc(o.places(3))
-        items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: {where}. "
-                     f"{esc(first_sentence(o.trigger.action))}</li>")
+            n = len(o.elsewhere)
+            where.append(esc(o.places(1)) if n == 1 else f"{n} queues or channels")
+        items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: "
+                     f"{' and '.join(where)}. {esc(first_sentence(o.trigger.action))}</li>")
     trig = f"<ol>{''.join(items)}</ol>" if items else "<p>No action trigger fired.</p>"
     more = (f'<p class="note">{len(rules) - 3} more rule(s) fired: see Action triggers.</p>'
             if len(rules) > 3 else "")
     guard = headline(ctx.guardrail, g)
+    if ctx.guardrail.fired:
+        first = next((f for f in ctx.guardrail.findings if f.scope == "All contacts"), ctx.guardrail.findings[0])
+        guard = guard.split(". ")[0] + ". " + finding_sentence(first)
     guard_cls = "alert" if ctx.guardrail.fired else "calm"
     body = (
         tbl
@@ -357,7 +357,9 @@ def section_staffing(ctx) -> Block:
             for r in worst.to_dict("records")]
     tbl = table(["Slot", "Contacts", "AHT", "Required", "Actual", "Gap", "Achieved SL"], rows, css="staffing",
                 colgroup=["22%", "13%", "13%", "13%", "13%", "12%", "14%"],
-                caption="The eight slots with the largest shortfall (means over the period)")
+                caption=("The eight slots with the largest shortfall (means over the period)"
+                         if (worst["staffing_gap"] < 0).any() else
+                         "No slot was short on average; the eight with the smallest margin (means over the period)"))
     note = (f'<p class="note">Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
             f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within {s["answer_within_s"]:.0f} s '
             "given the interval's volume and AHT. Actual agents are those who handled a contact that arrived in "
@@ -482,7 +484,11 @@ def section_appendix(ctx) -> Block:
         ("Data folder", f"{ctx.data_dir} — {files}"),
         ("Data coverage", f"{first} to {last}"),
         ("Targets file", f"{ctx.targets_file} ({len(overrides)} overrides)" if ctx.targets_file else "none (catalogue defaults)"),
-        ("Commentary", str(ctx.commentary.path) + ("" if ctx.commentary.exists else " (not present)")),
+        ("Commentary", str(ctx.commentary.path) + (
+            (" (a stub: delete its first line once reviewed)" if ctx.commentary.stub else "")
+            if ctx.commentary.exists else
+            f" (not present: write it, or start one with kpitools report {ctx.cadence.name} "
+            f"--period {ctx.label} --stub)")),
         ("Validation summary", f"{ctx.validation_path.name} (saved next to this review)" if ctx.validation_path else
          ("run in the notebook" if ctx.validation is not None else "not run")),
         ("Business time zone", str(params.get("business_timezone", "UTC"))),
