@@ -1,0 +1,253 @@
+"""Great Expectations glue for the data-quality gate (private; see :mod:`kpitools.validation`).
+
+Everything GX-specific lives here: the offline set-up, the stored suites in ``expectations/``,
+one ephemeral context per run, and turning GX results into plain records.
+
+GX 1.x costs seconds to import, so it is imported only when a gate runs, and can be imported
+on a background thread while DuckDB prepares the frames (:func:`start_import`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import logging
+import math
+import os
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+from .errors import ConfigError
+
+SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
+SUITE_NAMES = ("interactions", "surveys", "agent_activity", "agents", "costs", "qa",
+               "cross_table", "plausibility")
+SEVERITIES = ("critical", "warning")
+MAX_EXAMPLES = 5
+# Enough unexpected rows to find MAX_EXAMPLES distinct ids or values among them.
+PARTIAL_COUNT = 20
+
+
+# -- offline import ------------------------------------------------------------------------
+_import_state: dict = {}
+_import_lock = threading.Lock()
+
+
+def _do_import() -> None:
+    # GX probes for pyspark at import time. We only use its pandas engine, and importing
+    # pyspark is slow and, where __main__ has no spec (pytest-xdist workers, some kernels),
+    # pyspark.sql.connect calls sys.exit(0). So GX sees pyspark as absent; the block is
+    # lifted right after, so `import pyspark` works again for anyone who needs it.
+    blocked = "pyspark" not in sys.modules
+    if blocked:
+        sys.modules["pyspark"] = None  # type: ignore[assignment]
+    try:
+        os.environ["GX_ANALYTICS_ENABLED"] = "False"  # no usage statistics, ever
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+        for name in ("great_expectations", "great_expectations.core", "great_expectations.expectations"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        _import_state["gx"] = gx
+        _import_state["ProgressBarsConfig"] = ProgressBarsConfig
+    except BaseException as exc:  # noqa: BLE001 - reported by gx() in the caller's thread
+        _import_state["error"] = exc
+    finally:
+        if blocked and sys.modules.get("pyspark", 0) is None:
+            del sys.modules["pyspark"]
+
+
+def start_import() -> None:
+    """Begin importing GX on a background thread (idempotent)."""
+    with _import_lock:
+        if "thread" in _import_state or "gx" in _import_state:
+            return
+        thread = threading.Thread(target=_do_import, name="kpitools-gx-import", daemon=True)
+        _import_state["thread"] = thread
+        thread.start()
+
+
+def gx():
+    """The ``great_expectations`` module, imported once, offline."""
+    if "gx" not in _import_state:
+        start_import()
+        _import_state["thread"].join()
+    if "error" in _import_state:
+        exc = _import_state["error"]
+        raise ConfigError(f"Great Expectations cannot be imported ({type(exc).__name__}: {exc}); "
+                          "run `make install`") from exc
+    return _import_state["gx"]
+
+
+# -- stored suites -------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def load_suites(folder: str | None = None) -> dict[str, dict]:
+    """Read and check the stored suites: name -> GX suite JSON (``expectations/<name>.json``)."""
+    base = Path(folder) if folder else SUITES_DIR
+    suites = {}
+    for name in SUITE_NAMES:
+        path = base / f"{name}.json"
+        try:
+            suite = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"expectation suite {path} is missing") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"expectation suite {path} is not valid JSON: {exc}") from None
+        seen = set()
+        for k, exp in enumerate(suite.get("expectations", [])):
+            meta = exp.get("meta") or {}
+            where = f"{path}, expectation {k + 1} ({exp.get('type')})"
+            for key in ("check", "severity", "description"):
+                if not meta.get(key):
+                    raise ConfigError(f"{where}: meta.{key} is required")
+            if meta["severity"] not in SEVERITIES:
+                raise ConfigError(f"{where}: meta.severity must be critical or warning, "
+                                  f"not {meta['severity']!r}")
+            if meta["check"] in seen:
+                raise ConfigError(f"{where}: meta.check {meta['check']!r} is used twice")
+            seen.add(meta["check"])
+            if name in SUITE_NAMES[:6] and meta.get("frame", name) != name:
+                raise ConfigError(f"{where}: a table suite runs on its own table only")
+        suites[name] = suite
+    return suites
+
+
+def frame_of(suite_name: str, exp: dict) -> str:
+    return exp["meta"].get("frame", suite_name)
+
+
+def referenced_columns(exp: dict) -> list[str]:
+    """Every column an expectation reads, including those in its row condition."""
+    kw = exp.get("kwargs", {})
+    cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
+    cols += list(kw.get("column_list") or [])
+
+    def walk(node):
+        if isinstance(node, dict):
+            col = node.get("column")
+            if isinstance(col, dict) and "name" in col:
+                cols.append(col["name"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(kw.get("row_condition"))
+    return list(dict.fromkeys(cols))
+
+
+def reported_column(exp: dict) -> str | None:
+    meta, kw = exp["meta"], exp.get("kwargs", {})
+    if meta.get("column"):
+        return meta["column"]
+    if kw.get("column"):
+        return kw["column"]
+    if kw.get("column_A"):
+        return f"{kw['column_A']}, {kw['column_B']}"
+    if kw.get("column_list"):
+        return ", ".join(kw["column_list"])
+    return None
+
+
+# -- running ---------------------------------------------------------------------------------
+class Runner:
+    """One ephemeral GX context, one pandas data source, one asset per frame."""
+
+    def __init__(self):
+        mod = gx()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.context = mod.get_context(mode="ephemeral")
+            try:
+                self.context.enable_analytics(False)
+            except Exception:  # noqa: BLE001 - older/newer GX: the env variable already did it
+                pass
+            self.context.variables.progress_bars = _import_state["ProgressBarsConfig"](
+                globally=False, metric_calculations=False)
+            self.source = self.context.data_sources.add_pandas("kpitools")
+        self._batches = {}
+
+    def _batch(self, frame_name: str, frame):
+        if frame_name not in self._batches:
+            asset = self.source.add_dataframe_asset(name=frame_name)
+            definition = asset.add_batch_definition_whole_dataframe(f"{frame_name} in scope")
+            self._batches[frame_name] = definition.get_batch(batch_parameters={"dataframe": frame})
+        return self._batches[frame_name]
+
+    def run(self, suite_name: str, frame_name: str, frame, expectations: list[dict]) -> dict[str, dict]:
+        """Validate ``expectations`` (stored JSON) on ``frame``; check id -> raw GX result dict.
+
+        A first pass counts (BASIC); the expectations that fail and report row ids are run
+        again with the ``_key`` column so their examples name rows.
+        """
+        mod = gx()
+        if not expectations:
+            return {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            suite = mod.ExpectationSuite(name=f"{suite_name}:{frame_name}",
+                                         expectations=[copy.deepcopy(e) for e in expectations])
+            if len(suite.expectations) != len(expectations):
+                raise ConfigError(f"suite {suite_name}: GX rejected "
+                                  f"{len(expectations) - len(suite.expectations)} expectation(s)")
+            batch = self._batch(frame_name, frame)
+            first = batch.validate(suite, result_format={"result_format": "BASIC",
+                                                         "partial_unexpected_count": PARTIAL_COUNT})
+            out = {r.expectation_config.meta["check"]: _plain(r) for r in first.results}
+            again = [e for e in expectations
+                     if out[e["meta"]["check"]]["success"] is False
+                     and e["meta"].get("examples", "keys") == "keys"
+                     and "column_set" not in e.get("kwargs", {})
+                     and not out[e["meta"]["check"]].get("error")]
+            if again:
+                suite2 = mod.ExpectationSuite(name=f"{suite_name}:{frame_name}:examples",
+                                              expectations=[copy.deepcopy(e) for e in again])
+                second = batch.validate(suite2, result_format={
+                    "result_format": "SUMMARY", "partial_unexpected_count": PARTIAL_COUNT,
+                    "unexpected_index_column_names": ["_key"],
+                    "return_unexpected_index_query": False})
+                for r in second.results:
+                    check = r.expectation_config.meta["check"]
+                    out[check]["index"] = r.result.get("partial_unexpected_index_list") or []
+        return out
+
+
+def _plain(result) -> dict:
+    info = result.exception_info or {}
+    error = None
+    if info.get("raised_exception"):
+        error = str(info.get("exception_message") or "GX raised an exception")
+    return {"success": bool(result.success), "result": dict(result.result or {}), "error": error}
+
+
+def gx_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("great_expectations")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def text_value(value) -> str:
+    """A value as a short string for examples (NaN/NaT/None -> 'empty')."""
+    if value is None:
+        return "empty"
+    if hasattr(value, "item") and not isinstance(value, str):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "empty"
+        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    text = str(value)
+    if text in ("NaT", "nan", "<NA>", "None"):
+        return "empty"
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,412 @@
+"""The data-quality gate: Great Expectations suites over the rows a review needs.
+
+The suites are stored as GX JSON in ``expectations/`` — one per table, one for consistency
+between tables, one for completeness and plausibility. Each expectation's ``meta`` names a
+``check`` id, a ``severity`` (``critical`` stops a review, ``warning`` is reported) and a
+one-line ``description``. DuckDB cuts the rows to the review's scope and builds the joined or
+aggregated frames cross-table checks need; GX runs every check on pandas frames in one
+ephemeral, offline context.
+
+>>> from kpitools.validation import validate
+>>> report = validate("data/demo", period="2026-W10")      # doctest: +SKIP
+>>> report.ok, len(report.failures), report.rows_checked["interactions"]   # doctest: +SKIP
+(True, 0, 15012)
+>>> print(report.format_text())                             # doctest: +SKIP
+
+Scope: with a period, the gate checks that period, the previous one and the same period last
+year (the comparisons a review shows); survey and QA rows go with their contact's period.
+Plausibility checks also read the trailing 8 weeks of daily counts. Without a period every
+row is checked.
+
+Malformed input never raises: when :func:`kpitools.load` rejects a folder, the gate stages it
+leniently (bad values set aside as text) and reports every problem as a failed expectation
+(``<column>_readable``, ``required_columns``, ranges …) with counts and examples; a file that
+cannot be read at all becomes a critical ``readable_file`` record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _gx
+from . import _validation_data as vd
+from .errors import DataError, KpitoolsError, ValidationFailed
+from .loading import Dataset, load
+from .periods import Period
+from .registry import registry as default_registry
+from .schema import TABLES
+
+__all__ = ["ValidationReport", "validate", "run_cli", "scope_periods"]
+
+FRAME_TABLE = {"agent_days": "agent_activity", "daily_volume": "interactions",
+               "weekly_responses": "surveys"}
+FRAME_NEEDS = {"agent_days": ("interactions", "agent_activity"),
+               "daily_volume": ("interactions",), "weekly_responses": ("interactions", "surveys")}
+
+
+@dataclass
+class ValidationReport:
+    """What the gate checked and found.
+
+    ``results`` holds one record per stored expectation (also the skipped ones, with
+    ``success`` None and a ``skipped`` reason); ``failures`` are those with ``success`` False,
+    critical first; ``ok`` is True when no critical expectation failed.
+    """
+
+    results: list[dict]
+    scope: dict | None
+    rows_checked: dict[str, int]
+    generated_at: str
+    data_path: str | None = None
+    load_error: str | None = None
+    timings: dict = field(default_factory=dict)
+    gx_version: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(r["success"] is False and r["severity"] == "critical" for r in self.results)
+
+    @property
+    def failures(self) -> list[dict]:
+        failed = [r for r in self.results if r["success"] is False]
+        return sorted(failed, key=lambda r: r["severity"] != "critical")  # stable: suite order
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.results if r["success"] is False and r["severity"] == "warning"]
+
+    @property
+    def critical(self) -> list[dict]:
+        return [r for r in self.results if r["success"] is False and r["severity"] == "critical"]
+
+    @property
+    def passed(self) -> list[dict]:
+        return [r for r in self.results if r["success"] is True]
+
+    @property
+    def skipped(self) -> list[dict]:
+        return [r for r in self.results if r["success"] is None]
+
+    @property
+    def verdict(self) -> str:
+        if not self.ok:
+            return "failed"
+        return "passed with warnings" if self.warnings else "passed"
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "verdict": self.verdict,
+            "generated_at": self.generated_at,
+            "data": self.data_path,
+            "scope": self.scope,
+            "rows_checked": dict(self.rows_checked),
+            "summary": {"checks": len(self.results), "passed": len(self.passed),
+                        "critical_failures": len(self.critical), "warnings": len(self.warnings),
+                        "skipped": len(self.skipped)},
+            "load_error": self.load_error,
+            "great_expectations_version": self.gx_version,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "results": [dict(r) for r in self.results],
+        }
+
+    def write_json(self, path) -> Path:
+        """Write :meth:`to_dict` as JSON (atomically: a reader never sees half a file)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.to_dict(), fh, indent=2)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def raise_for_critical(self) -> None:
+        """Raise :class:`ValidationFailed` (with the failures listed) unless :attr:`ok`."""
+        if not self.ok:
+            raise ValidationFailed(self.format_text(include_warnings=False))
+
+    def format_text(self, include_warnings: bool = True) -> str:
+        """The human summary the CLI prints: verdict, scope, then one block per failure."""
+        lines = []
+        n_crit, n_warn = len(self.critical), len(self.warnings)
+        head = {"failed": "FAILED", "passed": "PASSED", "passed with warnings": "PASSED"}[self.verdict]
+        counts = []
+        if n_crit:
+            counts.append(f"{n_crit} critical failure{'s' if n_crit != 1 else ''}")
+        if n_warn:
+            counts.append(f"{n_warn} warning{'s' if n_warn != 1 else ''}")
+        lines.append(f"Data-quality gate: {head}" + (f" — {', '.join(counts)}" if counts else "")
+                     + (f" ({self.data_path})" if self.data_path else ""))
+        if self.scope:
+            lines.append(f"Scope: {', '.join(self.scope['periods'])} "
+                         f"({self.scope['start']} to {self.scope['end']})")
+        else:
+            lines.append("Scope: all rows")
+        if self.rows_checked:
+            lines.append("Rows checked: " + ", ".join(f"{t} {n:,}" for t, n in self.rows_checked.items()))
+        lines.append(f"Checks: {len(self.results)} — {len(self.passed)} passed, "
+                     f"{n_crit + n_warn} failed, {len(self.skipped)} skipped")
+        if self.load_error:
+            lines.append("The loader rejected the data, so every check below ran on a lenient read:")
+            lines.extend("  " + line for line in self.load_error.splitlines())
+        shown = self.failures if include_warnings else self.critical
+        for r in shown:
+            lines.append("")
+            where = r["table"] or "data"
+            if r["column"]:
+                where += f".{r['column']}"
+            count = r["unexpected_count"]
+            if r["expectation"] == "readable_file":
+                size = ""
+            elif count is None:
+                size = " — could not be evaluated"
+            elif r["expectation"] == "expect_table_columns_to_match_set":
+                size = f" — {count} missing column{'s' if count != 1 else ''}"
+            else:
+                total = r["element_count"]
+                size = f" — {count:,} of {total:,} {'row' if total == 1 else 'rows'}" if total is not None \
+                    else f" — {count:,} rows"
+            lines.append(f"{r['severity'].upper():8s} {where}: {r['expectation']}{size}")
+            lines.append(f"         {r['description']}")
+            if r.get("error"):
+                lines.append(f"         error: {r['error']}")
+            examples = _example_text(r)
+            if examples:
+                lines.append(f"         examples: {examples}")
+        skipped = self.skipped
+        if skipped:
+            lines.append("")
+            reasons: dict[str, int] = {}
+            for r in skipped:
+                reasons[r["skipped"]] = reasons.get(r["skipped"], 0) + 1
+            lines.append("Not checked: " + "; ".join(f"{reason} ({n})" for reason, n in reasons.items()))
+        return "\n".join(lines)
+
+
+def _example_text(r: dict) -> str:
+    out = []
+    values = r.get("example_values") or []
+    for k, ex in enumerate(r.get("examples") or []):
+        value = values[k] if k < len(values) else None
+        out.append(f"{ex} ({value})" if value is not None and value != ex else str(ex))
+    return ", ".join(out)
+
+
+# -- scope -------------------------------------------------------------------------------------
+def scope_periods(period) -> list[Period]:
+    """The period, its previous period and the same period last year (no duplicates)."""
+    p = period if isinstance(period, Period) else Period.parse(period)
+    out = []
+    for q in (p, p.previous(), p.same_last_year()):
+        if q not in out:
+            out.append(q)
+    return out
+
+
+# -- the gate ----------------------------------------------------------------------------------
+def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
+    """Run the stored GX suites on ``data`` (a Dataset or a folder) for ``period``.
+
+    Parameters
+    ----------
+    data : a :class:`~kpitools.loading.Dataset` or a data folder path
+    period : a label (``2026-W10``), a :class:`~kpitools.periods.Period`, or None for all rows
+    suites_dir : folder of suite JSON files (default: the project's ``expectations/``)
+
+    Returns
+    -------
+    ValidationReport — never raises for bad data; raises PeriodError for a bad label and
+    ConfigError when the stored suites themselves are broken.
+    """
+    t0 = time.perf_counter()
+    _gx.start_import()  # overlaps the GX import with the DuckDB work below
+    periods = scope_periods(period) if period is not None else None
+    ranges = vd.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
+    scope = None
+    if periods:
+        scope = {"periods": [p.label for p in periods],
+                 "start": min(p.start for p in periods).isoformat(),
+                 "end": max(p.end for p in periods).isoformat(),
+                 "ranges": [[s.isoformat(), e.isoformat()] for s, e in ranges]}
+    suites = _gx.load_suites(str(suites_dir) if suites_dir else None)
+    generated = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    report = ValidationReport(results=[], scope=scope, rows_checked={}, generated_at=generated)
+
+    staged = None
+    if isinstance(data, Dataset):
+        report.data_path = str(data.path)
+        staged = vd.stage_dataset(data)
+    else:
+        report.data_path = str(data)
+        try:
+            staged = vd.stage_dataset(load(data))
+        except DataError as exc:
+            report.load_error = str(exc)
+            timezone = default_registry.parameters.get("business_timezone", "UTC")
+            try:
+                staged = vd.stage_folder(data, timezone)
+            except DataError as exc2:
+                report.results.append(_unreadable_record(None, str(exc2)))
+                report.timings["total"] = time.perf_counter() - t0
+                return report
+    try:
+        for table, message in staged.problems:
+            report.results.append(_unreadable_record(table, message))
+        frames = vd.build_frames(staged, ranges)
+        report.rows_checked = {t: len(frames[t]) for t in TABLES if t in frames}
+        t1 = time.perf_counter()
+        report.timings["prepare"] = t1 - t0
+        runner = _gx.Runner()
+        t2 = time.perf_counter()
+        report.timings["gx_start"] = t2 - t1
+        report.gx_version = _gx.gx_version()
+        unreadable = {t for t, _ in staged.problems}
+        for name, suite in suites.items():
+            groups: dict[str, list[dict]] = {}
+            for exp in suite["expectations"]:
+                groups.setdefault(_gx.frame_of(name, exp), []).append(exp)
+            for frame_name, exps in groups.items():
+                report.results.extend(
+                    _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
+        report.timings["gx_validate"] = time.perf_counter() - t2
+    finally:
+        vd.drop_views(staged)
+        if not isinstance(data, Dataset):  # our own connection (loaded or staged here)
+            staged.con.close()
+    report.timings["total"] = time.perf_counter() - t0
+    return report
+
+
+def _table_of(suite_name: str, frame_name: str, exp: dict) -> str:
+    return exp["meta"].get("table") or FRAME_TABLE.get(frame_name) or (
+        frame_name if frame_name in TABLES else suite_name)
+
+
+def _run_group(runner, suite_name, frame_name, exps, frames, staged, unreadable) -> list[dict]:
+    records = {}
+    runnable = []
+    frame = frames.get(frame_name)
+    for exp in exps:
+        table = _table_of(suite_name, frame_name, exp)
+        rec = _record(suite_name, table, exp)
+        records[exp["meta"]["check"]] = rec
+        needs = list(exp["meta"].get("requires", [])) + list(FRAME_NEEDS.get(frame_name, ()))
+        if frame_name in TABLES:
+            needs.append(frame_name)
+        missing_tables = [t for t in dict.fromkeys(needs) if not staged.has(t)]
+        if missing_tables:
+            bad = [t for t in missing_tables if t in unreadable]
+            rec["skipped"] = (f"{bad[0]} could not be read" if bad
+                              else f"no {missing_tables[0]} table in the data")
+            continue
+        if frame is None:
+            rec["skipped"] = "nothing to compare in the scope (no days with data)"
+            continue
+        absent = [c for c in _gx.referenced_columns(exp) if c not in frame.columns]
+        if absent:
+            base = absent[0].split("__")[0]
+            rec["skipped"] = f"column {base} is not in the {table} file"
+            continue
+        runnable.append(exp)
+    raw = runner.run(suite_name, frame_name, frame, runnable) if runnable else {}
+    for check, result in raw.items():
+        _fill(records[check], result, next(e for e in runnable if e["meta"]["check"] == check))
+    return list(records.values())
+
+
+def _record(suite_name: str, table: str, exp: dict) -> dict:
+    meta = exp["meta"]
+    return {"suite": suite_name, "check": meta["check"], "table": table,
+            "column": _gx.reported_column(exp), "expectation": exp["type"],
+            "description": meta["description"], "severity": meta["severity"], "success": None,
+            "unexpected_count": None, "element_count": None, "unexpected_percent": None,
+            "examples": [], "example_values": [], "skipped": None, "error": None}
+
+
+def _unreadable_record(table: str | None, message: str) -> dict:
+    return {"suite": table or "data", "check": "readable_file", "table": table, "column": None,
+            "expectation": "readable_file", "description": message, "severity": "critical",
+            "success": False, "unexpected_count": None, "element_count": None,
+            "unexpected_percent": None, "examples": [], "example_values": [], "skipped": None,
+            "error": None}
+
+
+def _fill(rec: dict, raw: dict, exp: dict) -> None:
+    res = raw["result"]
+    rec["success"] = raw["success"]
+    if raw["error"]:
+        rec["success"] = False
+        rec["error"] = raw["error"]
+        return
+    kwargs = exp.get("kwargs", {})
+    if "column_set" in kwargs:
+        missing = ((res.get("details") or {}).get("mismatched") or {}).get("missing") or []
+        rec["unexpected_count"] = len(missing)
+        rec["element_count"] = len(kwargs["column_set"])
+        rec["examples"] = list(missing)[: _gx.MAX_EXAMPLES]
+        return
+    rec["element_count"] = _int(res.get("element_count"))
+    rec["unexpected_count"] = _int(res.get("unexpected_count"))
+    pct = res.get("unexpected_percent")
+    rec["unexpected_percent"] = None if pct is None else round(float(pct), 4)
+    if rec["success"]:
+        return
+    values = [_gx.text_value(v) for v in res.get("partial_unexpected_list") or []]
+    index = raw.get("index")
+    if exp["meta"].get("examples", "keys") == "values" or not index:
+        distinct = list(dict.fromkeys(values))[: _gx.MAX_EXAMPLES]
+        rec["examples"], rec["example_values"] = distinct, list(distinct)
+        return
+    keys, shown = [], []
+    for row in index:
+        key = _gx.text_value(row.get("_key"))
+        if key in keys:
+            continue
+        items = [(k, v) for k, v in row.items() if k != "_key"]
+        if len(items) == 1:
+            shown.append(_gx.text_value(items[0][1]))
+        else:
+            shown.append(", ".join(f"{k}={_gx.text_value(v)}" for k, v in items))
+        keys.append(key)
+        if len(keys) == _gx.MAX_EXAMPLES:
+            break
+    rec["examples"], rec["example_values"] = keys, shown
+
+
+def _int(v):
+    return None if v is None else int(v)
+
+
+# -- command line --------------------------------------------------------------------------
+def run_cli(args) -> int:
+    """``kpitools validate``: print the report (text or JSON); exit 1 on a critical failure."""
+    fmt = getattr(args, "format", "text") or "text"
+    try:
+        report = validate(args.data, period=getattr(args, "period", None))
+    except KpitoolsError:
+        raise  # the CLI prints "error: …" (bad period label, broken suite files)
+    except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst
+        message = f"the data-quality gate could not run: {type(exc).__name__}: {exc}"
+        if fmt == "json":
+            json.dump({"ok": False, "error": message, "results": []}, sys.stdout, indent=2)
+            print()
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    if fmt == "json":
+        json.dump(report.to_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        print(report.format_text())
+    return 0 if report.ok else 1
