@@ -1,0 +1,213 @@
+"""Review building blocks without a kernel: commentary, comparisons, guardrail, triggers,
+observations, heat map. Expected values are worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from conftest import contact, write_data
+
+import kpitools
+from kpitools.errors import DataError
+from kpitools.formatting import fmt_change, fmt_value
+from kpitools.review import CADENCES, comparison, open_review, parse_commentary, render_markdown
+from kpitools.review.changes import is_material, materiality, two_proportion_z
+from kpitools.review.commentary import STUB_MARKER, stub_text, write_stub
+from kpitools.review.heat import heat_frame
+from kpitools.review.observations import change_sentence, contributions
+from kpitools.review.triggers import by_rule
+
+WEEKLY = CADENCES["weekly"]
+
+
+# -- commentary --------------------------------------------------------------------------
+def test_commentary_parts_go_to_their_sections():
+    text = ("# Executive summary\nCalm week.\n\n## Detail\nMore.\n\n"
+            "# action triggers:\nCallbacks start Monday.\n")
+    c = parse_commentary(text, WEEKLY)
+    assert c.parts["executive_summary"] == "Calm week.\n\n## Detail\nMore."
+    assert c.parts["triggers"] == "Callbacks start Monday."
+    assert c.reviewed and not c.stub
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("# Executive sumary\nx", "line 1: heading 'Executive sumary' names no section"),
+    ("# Staffing (Erlang C)\nx", "names a section the weekly review does not have"),
+    ("Intro line\n# Scorecard\nx", "line 1: text before the first heading"),
+    ("# Scorecard\na\n# Scorecard\nb", "line 3: heading 'Scorecard' appears twice"),
+])
+def test_commentary_problems_name_the_line(text, fragment):
+    with pytest.raises(DataError) as err:
+        parse_commentary(text, WEEKLY, "commentary/2026-W10.md")
+    assert fragment in str(err.value)
+    assert "commentary/2026-W10.md" in str(err.value)
+
+
+def test_heading_inside_a_code_fence_is_text():
+    c = parse_commentary("# Scorecard\n```\n# not a heading\n```\n", WEEKLY)
+    assert "# not a heading" in c.parts["scorecard"]
+
+
+def test_stub_marker_keeps_the_review_a_draft():
+    c = parse_commentary(f"{STUB_MARKER} edit me -->\n# Scorecard\nAuto text.\n", WEEKLY)
+    assert c.stub and not c.reviewed
+    assert c.parts["scorecard"] == "Auto text."
+
+
+def test_markdown_is_escaped_and_loads_nothing():
+    html = render_markdown('<script>alert(1)</script> **bold** ![x](https://example.com/a.png) '
+                           '[link](javascript:alert(1))\n\n## Sub')
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<strong>bold</strong>" in html
+    assert "<img" not in html
+    assert 'href="javascript' not in html
+    assert "<h5>Sub</h5>" in html  # ## moves below the section's h2/h3
+
+
+# -- a two-week data set where billing trades resolution for speed -----------------------
+def _week(start: str, queue: str, n: int, talk: float, resolved: int, first_id: int) -> list[dict]:
+    day0 = pd.Timestamp(start)
+    rows = []
+    for i in range(n):
+        t = day0 + pd.Timedelta(days=i % 7, hours=9 + i % 8, minutes=i % 50)
+        rows.append(contact(f"{queue}-{first_id + i}", t.isoformat(), wait=10, queue=queue,
+                            customer=f"{queue}-c{first_id + i}", talk=talk, resolved=i < resolved))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trap_data(tmp_path_factory):
+    """W09 (23 Feb–1 Mar 2026): both queues 100 contacts, talk 400 s, 80 resolved.
+    W10 (2–8 Mar): billing talk 250 s with 50 resolved; sales unchanged."""
+    rows = (_week("2026-02-23", "billing", 100, 400, 80, 0) + _week("2026-02-23", "sales", 100, 400, 80, 0)
+            + _week("2026-03-02", "billing", 100, 250, 50, 1000) + _week("2026-03-02", "sales", 100, 400, 80, 1000))
+    folder = write_data(tmp_path_factory.mktemp("trap"), interactions=rows)
+    return open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
+
+
+def test_comparison_agrees_with_kpitools_compare(trap_data):
+    ctx = trap_data
+    for against, other in (("previous", ctx.previous), ("last_year", ctx.last_year)):
+        mine = comparison(ctx.totals, ctx.period, other, ctx.coverage).set_index("kpi")
+        theirs = kpitools.compare(ctx.data, ctx.label, against=against).set_index("kpi")
+        for kpi in theirs.index:
+            for col in ("value", "compare_value", "change"):
+                a, b = mine.loc[kpi, col], theirs.loc[kpi, col]
+                assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b), (against, kpi, col)
+            if against == "previous":
+                a, b = mine.loc[kpi, "change_note"], theirs.loc[kpi, "change_note"]
+                assert (pd.isna(a) and pd.isna(b)) or a == b, kpi
+            else:  # 2025-W10 is outside the data: said plainly
+                assert pd.isna(mine.loc[kpi, "change"])
+                assert mine.loc[kpi, "change_note"] == "no data for 2025-W10"
+
+
+def test_fcr_fall_is_attributed_to_billing(trap_data):
+    ctx = trap_data
+    # R0 = 160/200 = 0.80. billing: (50 − 0.8·100)/200 − (80 − 0.8·100)/200 = −0.15; sales: 0.
+    parts = contributions(ctx, "fcr")
+    assert parts["billing"] == pytest.approx(-0.15)
+    assert parts["sales"] == pytest.approx(0.0)
+    row = ctx.row("fcr")
+    assert row["change"] == pytest.approx(parts.sum())
+    assert change_sentence(ctx, row) == (
+        "First contact resolution fell 15.0 pts to 65.0 % against the previous week, below the "
+        "75.0 % target (critical); billing contributed most (\u221215.0 pts).")
+
+
+def test_guardrail_fires_when_aht_falls_and_fcr_falls(trap_data):
+    g = trap_data.guardrail
+    # AHT 400 → 325 s (−75 s ≥ 45 s, half of 6:00…7:30); FCR 80 % → 65 % (z = −3.36).
+    assert g.fired
+    scopes = {(f.scope, f.against) for f in g.findings}
+    assert ("All contacts", "the previous week") in scopes
+    assert ("billing", "the previous week") in scopes
+    assert all(f.scope != "sales" for f in g.findings)
+    total = next(f for f in g.findings if f.scope == "All contacts")
+    assert total.efficiency["change"] == pytest.approx(-75.0)
+    assert [w["kpi"] for w in total.worse] == ["fcr"]
+
+
+def test_triggers_fire_on_total_and_in_the_queue(trap_data):
+    outcomes = {o.trigger.id: o for o in by_rule(trap_data.triggers)}
+    fcr = outcomes["fcr_low"]
+    assert fcr.total.status == "fired" and fcr.total.observed == pytest.approx(0.65)
+    # billing 50 % fires, sales 80 % does not; every contact is voice, so voice is the total (65 %)
+    assert [r.scope for r in fcr.elsewhere] == ["Queue billing", "Channel voice"]
+    assert outcomes["abandonment_high"].total.status == "ok"  # nothing abandoned
+    assert outcomes["csat_mean_low"].total.status == "not evaluated"  # no surveys table
+
+
+def test_no_guardrail_when_both_improve(tmp_path):
+    rows = (_week("2026-02-23", "billing", 100, 400, 60, 0)
+            + _week("2026-03-02", "billing", 100, 250, 90, 1000))
+    ctx = open_review("weekly", period="2026-W10", data_dir=str(write_data(tmp_path / "d", interactions=rows)),
+                      run_gate=False)
+    assert not ctx.guardrail.fired
+    assert ctx.observations["guardrail"] == [
+        "Handle time did not improve at the expense of FCR, CSAT or repeat contacts."]
+
+
+@pytest.mark.parametrize("row, expected", [
+    # FCR: half of 0.75 − 0.70 = 0.025; 2 pts on 10,000 contacts is significant but not material
+    ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.02,
+      "numerator": 7300, "denominator": 10000, "compare_numerator": 7500, "compare_denominator": 10000}, False),
+    # 10 pts on 20 vs 20 contacts: material, but z = 0.65 — noise
+    ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.10,
+      "numerator": 14, "denominator": 20, "compare_numerator": 16, "compare_denominator": 20}, False),
+    ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.10,
+      "numerator": 650, "denominator": 1000, "compare_numerator": 750, "compare_denominator": 1000}, True),
+    # no thresholds: 10 % of the earlier value
+    ({"unit": "count", "direction": "none", "warning": None, "critical": None, "change": 99,
+      "compare_value": 1000}, False),
+    ({"unit": "count", "direction": "none", "warning": None, "critical": None, "change": 100,
+      "compare_value": 1000}, True),
+])
+def test_material_changes(row, expected):
+    assert is_material(row) is expected
+
+
+def test_materiality_and_z_by_hand():
+    assert materiality("higher", 0.75, 0.70) == pytest.approx(0.025)
+    assert materiality("band", [0.75, 0.85], [0.65, 0.90]) == pytest.approx(0.025)
+    # p1 = 0.65, p0 = 0.80, pooled 0.725, se = sqrt(0.725·0.275·(2/200)) = 0.044651
+    assert two_proportion_z(130, 200, 160, 200) == pytest.approx(-0.15 / 0.044651, rel=1e-4)
+
+
+def test_heat_frame_by_hand(tmp_path):
+    rows = [
+        contact("a", "2026-03-02T09:05:00", wait=5),                     # Monday 09h, within 20 s
+        contact("b", "2026-03-02T09:40:00", wait=20),                    # at the threshold: within
+        contact("c", "2026-03-02T09:50:00", wait=30, outcome="abandoned"),  # not short (≥ 5 s)
+        contact("d", "2026-03-03T14:10:00", wait=40),                    # Tuesday 14h, late
+    ]
+    data = kpitools.load(write_data(tmp_path / "h", interactions=rows))
+    h = heat_frame(data, kpitools.Period.parse("2026-W10")).set_index(["weekday", "hour", "kpi"])["value"]
+    assert h[(1, 9, "contact_volume")] == 3
+    assert h[(1, 9, "service_level")] == pytest.approx(2 / 3)
+    assert h[(1, 9, "abandonment_rate")] == pytest.approx(1 / 3)
+    assert h[(2, 14, "service_level")] == 0.0
+    assert h[(2, 14, "abandonment_rate")] == 0.0
+
+
+def test_stub_holds_the_observations_and_never_overwrites(trap_data, tmp_path):
+    ctx = trap_data
+    path = write_stub(ctx, tmp_path)
+    text = path.read_text("utf-8")
+    assert path.name == "2026-W10.md" and text.startswith(STUB_MARKER)
+    assert "# Executive summary" in text
+    assert change_sentence(ctx, ctx.row("fcr")) in text
+    assert text == stub_text(ctx)
+    parsed = parse_commentary(text, WEEKLY)  # the stub is a valid commentary file …
+    assert parsed.stub and not parsed.reviewed  # … that keeps the review a draft
+    with pytest.raises(DataError, match="already exists"):
+        write_stub(ctx, tmp_path)
+
+
+def test_values_in_sentences_use_the_shared_formatter(trap_data):
+    row = trap_data.row("aht")
+    assert fmt_value(row["value"], "seconds") == "5:25"  # 325 s
+    assert fmt_change(row["change"], "seconds") == "\u22121:15"
+    assert not math.isnan(row["value"])
