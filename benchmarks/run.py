@@ -174,6 +174,29 @@ def machine() -> str:
             f"Python {platform.python_version()}, duckdb {duckdb.__version__}")
 
 
+def write_docs(results: list[dict], extra: dict) -> None:
+    """Record the figures as a Markdown table in docs/performance.md (between markers)."""
+    lines = [
+        f"Measured {dt.date.today()} on: {machine()}.", "",
+        "| contacts in 2026-Q1 | baseline SQL (s) | kpitools (s) | ratio | kpitools --by queue (s) | ratio | `kpitools kpis` process (s) | peak RSS (MB) | baseline peak RSS (MB) | values equal |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['contacts_in_quarter']:,} | {r['baseline_s']:.2f} | {r['engine_s']:.2f} | {r['ratio']:.2f} | "
+            f"{r['engine_by_queue_s']:.2f} | {r['ratio_by_queue']:.2f} | {r['cli_wall_s']:.2f} | "
+            f"{r['cli_peak_mb']:,.0f} | {r['baseline_peak_mb']:,.0f} | {'yes' if r['values_match'] else 'NO'} |")
+    for name, res in extra.items():
+        lines += ["", f"**{name}** (demo data):", ""]
+        lines += [f"- {k}: {v:.2f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in res.items()]
+    path = ROOT / "docs" / "performance.md"
+    text = path.read_text() if path.exists() else "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
+    head, rest = text.split("<!-- bench:start -->", 1)
+    _, tail = rest.split("<!-- bench:end -->", 1)
+    path.write_text(head + "<!-- bench:start -->\n" + "\n".join(lines) + "\n<!-- bench:end -->" + tail)
+    print(f"table written to {path.relative_to(ROOT)}")
+
+
 def main() -> int:
     sizes = [float(s) for s in os.environ.get("BENCH_SIZES", "10").split(",")]
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
@@ -206,6 +229,8 @@ def main() -> int:
         print(f"\n{name} (demo data):")
         for k, v in res.items():
             print(f"  {k:32s}: {v:.2f}" if isinstance(v, float) else f"  {k:32s}: {v}")
+    if "--write-docs" in sys.argv:
+        write_docs(results, extra)
     out = ROOT / "data" / "bench" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine(), "engine": results, **extra}, indent=2, default=str))
