@@ -162,7 +162,8 @@ def pretty(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Data
     """A copy of a KPI frame with values formatted by each row's unit (for display only).
 
     Values, targets and interval ends become text such as ``81.2 %`` or ``5:58``; ``change``
-    becomes ``−3.1 pts``; ``columns`` picks and orders the columns shown (default: all).
+    becomes ``−3.1 pts``; ``n`` and ``compare_n`` become whole numbers; ``columns`` picks and
+    orders the columns shown (default: all).
 
     >>> frame = pd.DataFrame({"kpi": ["fcr", "aht"], "unit": ["fraction", "seconds"],
     ...                       "value": [0.7234, 358.0], "change": [-0.031, -52.0]})
@@ -186,6 +187,9 @@ def pretty(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Data
         out["change"] = [
             fmt_change(v, u, missing="") for v, u in zip(out["change"], units, strict=True)
         ]
+    for col in ("n", "compare_n"):  # counts of responses or contacts: whole numbers
+        if col in out:
+            out[col] = pd.to_numeric(out[col]).round().astype("Int64")
     if columns is not None:
         out = out[list(columns)]
     return out

@@ -458,6 +458,8 @@ def test_catalogue_and_pretty():
     )
     shown = explore.pretty(frame, ["value", "target", "ci_low", "ci_high"]).iloc[0].tolist()
     assert shown == ["80.0 %", "≥ 85.0 %", "75.0 %", ""]
+    counts = explore.pretty(pd.DataFrame({"unit": ["fraction", "count"], "n": [757.0, None]}))
+    assert counts["n"].tolist() == [757, pd.NA] and counts["n"].dtype == "Int64"
 
 
 def test_project_root_walks_up(tmp_path):
