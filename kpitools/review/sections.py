@@ -38,7 +38,9 @@ GLYPH = {"green": "●", "amber": "▲", "red": "■"}
 def _commentary(ctx, key: str) -> str:
     text = ctx.commentary.for_section(key)
     if text:
-        return ('<div class="commentary analyst"><p class="commentary-label">Analyst commentary</p>'
+        label, css = (("Commentary stub: automatic observations, not yet reviewed", "auto")
+                      if ctx.commentary.stub else ("Analyst commentary", "analyst"))
+        return (f'<div class="commentary {css}"><p class="commentary-label">{label}</p>'
                 f"{render_markdown(text)}</div>")
     obs = ctx.observations.get(key) or []
     if not obs:
