@@ -241,7 +241,7 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
                  "end": max(p.end for p in periods).isoformat(),
                  "ranges": [[s.isoformat(), e.isoformat()] for s, e in ranges]}
     suites = _gx.load_suites(str(suites_dir) if suites_dir else None)
-    generated = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    generated = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
     report = ValidationReport(results=[], scope=scope, rows_checked={}, generated_at=generated)
 
     staged = None

@@ -14,9 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pytest
@@ -147,56 +147,56 @@ def remove_activity_row(fx: Fixture) -> None:
 # QA'd contact (Wed 2026-01-07); A04 logs 3,600 s on Mondays with no contacts; A05 is only on
 # the roster; costs row "2026-02-01 billing" covers February for billing.
 C, W = "critical", "warning"
-I, S, A, Q = "interactions", "surveys", "agent_activity", "qa"
+IX, S, A, Q = "interactions", "surveys", "agent_activity", "qa"
 FEB = "2026-02-01 billing"
 SEEDS = [
     # interactions: schema and types
-    Seed("interactions.required_columns", C, drop(I, "channel"), 1, "channel"),
-    Seed("interactions.arrived_at_readable", C, set_(I, "T0114", "arrived_at", "yesterday"), 1, "T0114"),
-    Seed("interactions.answered_at_readable", C, set_(I, "T0114", "answered_at", "soonish"), 1, "T0114"),
-    Seed("interactions.ended_at_readable", C, set_(I, "T0114", "ended_at", "later"), 1, "T0114"),
-    Seed("interactions.talk_s_readable", C, set_(I, "T0114", "talk_s", "five minutes"), 1, "T0114"),
-    Seed("interactions.hold_s_readable", C, set_(I, "T0114", "hold_s", "none?"), 1, "T0114"),
-    Seed("interactions.acw_s_readable", C, set_(I, "T0114", "acw_s", "1m"), 1, "T0114"),
-    Seed("interactions.transferred_readable", C, set_(I, "T0114", "transferred", "perhaps"), 1, "T0114"),
-    Seed("interactions.escalated_readable", C, set_(I, "T0114", "escalated", "sometimes"), 1, "T0114"),
-    Seed("interactions.resolved_readable", C, set_(I, "T0114", "resolved", "unknown"), 1, "T0114"),
+    Seed("interactions.required_columns", C, drop(IX, "channel"), 1, "channel"),
+    Seed("interactions.arrived_at_readable", C, set_(IX, "T0114", "arrived_at", "yesterday"), 1, "T0114"),
+    Seed("interactions.answered_at_readable", C, set_(IX, "T0114", "answered_at", "soonish"), 1, "T0114"),
+    Seed("interactions.ended_at_readable", C, set_(IX, "T0114", "ended_at", "later"), 1, "T0114"),
+    Seed("interactions.talk_s_readable", C, set_(IX, "T0114", "talk_s", "five minutes"), 1, "T0114"),
+    Seed("interactions.hold_s_readable", C, set_(IX, "T0114", "hold_s", "none?"), 1, "T0114"),
+    Seed("interactions.acw_s_readable", C, set_(IX, "T0114", "acw_s", "1m"), 1, "T0114"),
+    Seed("interactions.transferred_readable", C, set_(IX, "T0114", "transferred", "perhaps"), 1, "T0114"),
+    Seed("interactions.escalated_readable", C, set_(IX, "T0114", "escalated", "sometimes"), 1, "T0114"),
+    Seed("interactions.resolved_readable", C, set_(IX, "T0114", "resolved", "unknown"), 1, "T0114"),
     # ids
-    Seed("interactions.interaction_id_present", C, set_(I, "T0114", "interaction_id", ""), 1,
-         row_of(I, "T0114")),
-    Seed("interactions.interaction_id_unique", C, set_(I, "T0114", "interaction_id", "T0111"), 2, "T0111"),
+    Seed("interactions.interaction_id_present", C, set_(IX, "T0114", "interaction_id", ""), 1,
+         row_of(IX, "T0114")),
+    Seed("interactions.interaction_id_unique", C, set_(IX, "T0114", "interaction_id", "T0111"), 2, "T0111"),
     # allowed values
-    Seed("interactions.channel_present", C, set_(I, "T0113", "channel", ""), 1, "T0113"),
-    Seed("interactions.channel_allowed", C, set_(I, "T0113", "channel", "fax"), 1, "T0113"),
-    Seed("interactions.direction_present", C, set_(I, "T0114", "direction", ""), 1, "T0114"),
-    Seed("interactions.direction_allowed", C, set_(I, "T0114", "direction", "sideways"), 1, "T0114"),
-    Seed("interactions.outcome_present", C, set_(I, "T0114", "outcome", ""), 1, "T0114"),
-    Seed("interactions.outcome_allowed", C, set_(I, "T0114", "outcome", "dropped"), 1, "T0114"),
-    Seed("interactions.arrived_at_present", C, set_(I, "T0114", "arrived_at", ""), 1, "T0114"),
-    Seed("interactions.queue_present", W, set_(I, "T0114", "queue", ""), 1, "T0114"),
+    Seed("interactions.channel_present", C, set_(IX, "T0113", "channel", ""), 1, "T0113"),
+    Seed("interactions.channel_allowed", C, set_(IX, "T0113", "channel", "fax"), 1, "T0113"),
+    Seed("interactions.direction_present", C, set_(IX, "T0114", "direction", ""), 1, "T0114"),
+    Seed("interactions.direction_allowed", C, set_(IX, "T0114", "direction", "sideways"), 1, "T0114"),
+    Seed("interactions.outcome_present", C, set_(IX, "T0114", "outcome", ""), 1, "T0114"),
+    Seed("interactions.outcome_allowed", C, set_(IX, "T0114", "outcome", "dropped"), 1, "T0114"),
+    Seed("interactions.arrived_at_present", C, set_(IX, "T0114", "arrived_at", ""), 1, "T0114"),
+    Seed("interactions.queue_present", W, set_(IX, "T0114", "queue", ""), 1, "T0114"),
     # ranges
-    Seed("interactions.talk_s_not_negative", C, set_(I, "T0114", "talk_s", "-5"), 1, "T0114"),
-    Seed("interactions.hold_s_not_negative", C, set_(I, "T0114", "hold_s", "-5"), 1, "T0114"),
-    Seed("interactions.acw_s_not_negative", C, set_(I, "T0114", "acw_s", "-5"), 1, "T0114"),
+    Seed("interactions.talk_s_not_negative", C, set_(IX, "T0114", "talk_s", "-5"), 1, "T0114"),
+    Seed("interactions.hold_s_not_negative", C, set_(IX, "T0114", "hold_s", "-5"), 1, "T0114"),
+    Seed("interactions.acw_s_not_negative", C, set_(IX, "T0114", "acw_s", "-5"), 1, "T0114"),
     # time order
     Seed("interactions.answered_after_arrival", C,
-         set_(I, "T0114", "answered_at", "2026-01-16T13:10:00"), 1, "T0114"),
+         set_(IX, "T0114", "answered_at", "2026-01-16T13:10:00"), 1, "T0114"),
     Seed("interactions.ended_after_answer", C,
-         set_(I, "T0110", "ended_at", "2026-01-16T09:11:05"), 1, "T0110"),
+         set_(IX, "T0110", "ended_at", "2026-01-16T09:11:05"), 1, "T0110"),
     Seed("interactions.ended_after_arrival", C,
-         set_(I, "T0101", "ended_at", "2026-01-15T10:09:00"), 1, "T0101"),
+         set_(IX, "T0101", "ended_at", "2026-01-15T10:09:00"), 1, "T0101"),
     # outcome logic
-    Seed("interactions.abandoned_without_agent", C, set_(I, "T0101", "agent_id", "A01"), 1, "T0101"),
+    Seed("interactions.abandoned_without_agent", C, set_(IX, "T0101", "agent_id", "A01"), 1, "T0101"),
     Seed("interactions.abandoned_not_answered", C,
-         set_(I, "T0101", "answered_at", "2026-01-15T10:10:10"), 1, "T0101"),
-    Seed("interactions.abandoned_no_talk_s", C, set_(I, "T0101", "talk_s", "30"), 1, "T0101"),
-    Seed("interactions.abandoned_no_hold_s", C, set_(I, "T0101", "hold_s", "30"), 1, "T0101"),
-    Seed("interactions.abandoned_no_acw_s", C, set_(I, "T0101", "acw_s", "30"), 1, "T0101"),
-    Seed("interactions.abandoned_is_inbound", W, set_(I, "T0101", "direction", "outbound"), 1, "T0101"),
-    Seed("interactions.abandoned_realtime_has_end", W, set_(I, "T0101", "ended_at", ""), 1, "T0101"),
-    Seed("interactions.handled_inbound_has_agent", C, set_(I, "T0114", "agent_id", ""), 1, "T0114"),
-    Seed("interactions.handled_inbound_answered", C, set_(I, "T0114", "answered_at", ""), 1, "T0114"),
-    Seed("interactions.handled_has_talk_time", W, set_(I, "T0114", "talk_s", ""), 1, "T0114"),
+         set_(IX, "T0101", "answered_at", "2026-01-15T10:10:10"), 1, "T0101"),
+    Seed("interactions.abandoned_no_talk_s", C, set_(IX, "T0101", "talk_s", "30"), 1, "T0101"),
+    Seed("interactions.abandoned_no_hold_s", C, set_(IX, "T0101", "hold_s", "30"), 1, "T0101"),
+    Seed("interactions.abandoned_no_acw_s", C, set_(IX, "T0101", "acw_s", "30"), 1, "T0101"),
+    Seed("interactions.abandoned_is_inbound", W, set_(IX, "T0101", "direction", "outbound"), 1, "T0101"),
+    Seed("interactions.abandoned_realtime_has_end", W, set_(IX, "T0101", "ended_at", ""), 1, "T0101"),
+    Seed("interactions.handled_inbound_has_agent", C, set_(IX, "T0114", "agent_id", ""), 1, "T0114"),
+    Seed("interactions.handled_inbound_answered", C, set_(IX, "T0114", "answered_at", ""), 1, "T0114"),
+    Seed("interactions.handled_has_talk_time", W, set_(IX, "T0114", "talk_s", ""), 1, "T0114"),
     # surveys
     Seed("surveys.required_columns", C, drop(S, "interaction_id"), 1, "interaction_id"),
     Seed("surveys.responded_at_readable", C, set_(S, "T0113", "responded_at", "tomorrow"), 1, "T0113"),
@@ -274,11 +274,11 @@ SEEDS = [
     Seed("cross_table.qa_interaction_exists", C, set_(Q, "T0021", "interaction_id", "X9998"), 1,
          "X9998"),
     # An agent missing from the roster who handled a contact has no activity row either.
-    Seed("cross_table.contact_agent_in_roster", W, set_(I, "T0114", "agent_id", "A99"), 1, "A99",
+    Seed("cross_table.contact_agent_in_roster", W, set_(IX, "T0114", "agent_id", "A99"), 1, "A99",
          also=("cross_table.contact_days_have_activity",)),
     Seed("cross_table.activity_agent_in_roster", W, set_(A, "A04 2026-01-12", "agent_id", "A98"), 1,
          "A98"),
-    Seed("cross_table.contact_time_within_logged_in", C, set_(I, "T0114", "talk_s", "20000"), 1,
+    Seed("cross_table.contact_time_within_logged_in", C, set_(IX, "T0114", "talk_s", "20000"), 1,
          "A01 2026-01-16"),
     Seed("cross_table.contact_days_have_activity", W, remove_activity_row, 1, "A01 2026-01-16"),
     Seed("cross_table.survey_after_contact", W,
@@ -390,8 +390,8 @@ def test_missing_column_skips_the_checks_that_need_it(fixture_copy):
 
 
 def test_load_error_is_kept_and_every_problem_reported(fixture_copy):
-    fixture_copy.set(I, "T0114", "talk_s", "abc")
-    fixture_copy.set(I, "T0110", "talk_s", "-3")
+    fixture_copy.set(IX, "T0114", "talk_s", "abc")
+    fixture_copy.set(IX, "T0110", "talk_s", "-3")
     report = validate(fixture_copy.folder)
     assert "talk_s" in report.load_error and "'abc'" in report.load_error
     checks = by_check(report)
@@ -401,10 +401,10 @@ def test_load_error_is_kept_and_every_problem_reported(fixture_copy):
 
 
 def test_examples_stop_at_five_distinct_rows(fixture_copy):
-    frame = fixture_copy.read(I)
+    frame = fixture_copy.read(IX)
     handled = frame.index[frame["outcome"] == "handled"][:7]
     frame.loc[handled, "talk_s"] = "-1"
-    fixture_copy.write(I, frame)
+    fixture_copy.write(IX, frame)
     hit = by_check(validate(fixture_copy.folder))["interactions.talk_s_not_negative"]
     assert hit["unexpected_count"] == 7
     assert hit["examples"] == list(frame.loc[handled[:5], "interaction_id"])
@@ -413,7 +413,7 @@ def test_examples_stop_at_five_distinct_rows(fixture_copy):
 def test_optional_tables_and_columns_absent(fixture_copy):
     for table in ("surveys", "qa", "agents", "costs", "agent_activity"):
         (fixture_copy.folder / f"{table}.csv").unlink()
-    fixture_copy.drop_column(I, "hold_s")
+    fixture_copy.drop_column(IX, "hold_s")
     report = validate(fixture_copy.folder)
     assert report.ok and report.failures == []
     assert report.rows_checked == {"interactions": 310}
@@ -458,8 +458,8 @@ def test_period_scope_is_the_period_its_previous_and_last_year():
 
 
 def test_defects_outside_the_scope_are_not_read_inside_they_are(fixture_copy):
-    fixture_copy.set(I, "T0114", "talk_s", "-5")  # 2026-01-16, week 2026-W03
-    fixture_copy.set(I, "T0383", "talk_s", "-7")  # d=38: Thu 2026-02-12, week 2026-W07
+    fixture_copy.set(IX, "T0114", "talk_s", "-5")  # 2026-01-16, week 2026-W03
+    fixture_copy.set(IX, "T0383", "talk_s", "-7")  # d=38: Thu 2026-02-12, week 2026-W07
     outside = by_check(validate(fixture_copy.folder, period="2026-W10"))
     assert outside["interactions.talk_s_not_negative"]["success"] is True
     inside = by_check(validate(fixture_copy.folder, period=kpitools.Period.parse("2026-W08")))
@@ -501,7 +501,7 @@ def test_report_json_round_trip(clean_report, tmp_path):
 
 def test_failures_list_critical_first(fixture_copy):
     fixture_copy.set("agents", "A05", "team", "")             # warning
-    fixture_copy.set(I, "T0114", "talk_s", "-5")              # critical
+    fixture_copy.set(IX, "T0114", "talk_s", "-5")              # critical
     report = validate(fixture_copy.folder)
     assert [r["severity"] for r in report.failures] == ["critical", "warning"]
     assert [r["check"] for r in report.warnings] == ["team_present"]
@@ -528,9 +528,9 @@ def test_cli_clean_data_passes_with_a_warning_printed(fixture_copy):
 
 
 def test_cli_text_in_numeric_column_fails_with_names_and_examples(fixture_copy):
-    frame = fixture_copy.read(I)
+    frame = fixture_copy.read(IX)
     frame.loc[frame["interaction_id"].isin(["T0114", "T0111"]), "talk_s"] = "n/a"
-    fixture_copy.write(I, frame)
+    fixture_copy.write(IX, frame)
     proc = run_cli("--data", str(fixture_copy.folder))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -540,7 +540,7 @@ def test_cli_text_in_numeric_column_fails_with_names_and_examples(fixture_copy):
 
 def test_cli_json_missing_column_and_bad_timestamp(fixture_copy):
     fixture_copy.drop_column(S, "interaction_id")
-    fixture_copy.set(I, "T0113", "arrived_at", "16/01/2026 12h11")
+    fixture_copy.set(IX, "T0113", "arrived_at", "16/01/2026 12h11")
     proc = run_cli("--data", str(fixture_copy.folder), "--format", "json", "--period", "2026-W03")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
