@@ -44,7 +44,7 @@ $(DEMO_STAMP): | $(STAMP)
 demo-data: $(STAMP) ## Generate the deterministic demo data set into data/demo (if missing)
 	@if [ -f $(DEMO_STAMP) ]; then echo "demo data already in $(DATA)"; else $(KPITOOLS) demo-data --out $(DATA); fi
 
-validate: $(DEMO_STAMP) ## Run the Great Expectations data-quality gate on $(DATA)
+validate: $(DEMO_STAMP) ## Run the Great Expectations data-quality gate on the data (DATA=data/demo)
 	$(KPITOOLS) validate --data $(DATA) $(PERIOD_ARG)
 
 weekly-report: $(DEMO_STAMP) ## Build the weekly review (HTML + PDF) into reports/weekly/
