@@ -206,7 +206,7 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             ax.set_ylabel(unit_label(kpi.unit), labelpad=2)
             ax.set_xlabel("")
             ax.set_xlim(-0.6, len(labels) - 0.4)
-            step = max(1, math.ceil(len(labels) / 7))
+            step = max(1, math.ceil(len(labels) / (7 if grain == "week" else 5) * 3 / ncols))
             ticks = list(range(len(labels) - 1, -1, -step))[::-1]
             ax.set_xticks(ticks)
             ax.set_xticklabels([short_label(labels[t], grain) for t in ticks])
@@ -233,14 +233,23 @@ def _diverging(good: str, bad: str) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list("rag", [bad, "#F7F7F7", good])
 
 
+def heat_panels(heat: pd.DataFrame) -> list[tuple[str, str]]:
+    """The heat maps worth drawing: volume always, rates only where some cell has enough contacts."""
+    panels = [("contact_volume", "Contacts")]
+    for kid, title in (("service_level", "Service level"), ("abandonment_rate", "Abandonment rate")):
+        sub = heat[(heat["kpi"] == kid) & heat["value"].notna()]
+        if (sub["denominator"] >= MIN_CELL_CONTACTS).any():
+            panels.append((kid, title))
+    return panels
+
+
 def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, ...]) -> tuple[Figure, str]:
     """Volume, service level and abandonment by weekday (rows) and hour of day (columns)."""
-    panels = [("contact_volume", "Contacts"), ("service_level", "Service level"),
-              ("abandonment_rate", "Abandonment rate")]
+    panels = heat_panels(heat)
     alt_bits = []
     with mpl.rc_context({**STYLE, "axes.grid": False}):
-        fig = figure(TEXT_WIDTH_IN, 6.3)
-        axes = fig.subplots(3, 1)
+        fig = figure(TEXT_WIDTH_IN, 2.1 * len(panels) + 0.1)
+        axes = np.atleast_1d(fig.subplots(len(panels), 1))
         for ax, (kid, title) in zip(axes, panels, strict=True):
             kpi = registry[kid]
             sub = heat[heat["kpi"] == kid]
@@ -277,7 +286,7 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
             ax.set_title(title + ("" if kid == "contact_volume" else
                                   f" (blank: fewer than {MIN_CELL_CONTACTS} real-time contacts)"),
                          loc="left")
-            ax.set_xlabel("hour of day (arrival, business time)" if kid == "abandonment_rate" else "")
+            ax.set_xlabel("hour of day (arrival, business time)" if kid == panels[-1][0] else "")
             ax.set_ylabel("")
             ax.set_xticks(np.arange(24) + 0.5)
             ax.set_xticklabels([f"{h:02d}" for h in range(24)], rotation=0)
@@ -287,8 +296,8 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
                 (d, h) = flat.idxmax() if kpi.direction != "higher" else flat.idxmin()
                 word = "busiest" if kid == "contact_volume" else "worst"
                 alt_bits.append(f"{title}: {word} cell {d} {h:02d}:00 at {fmt_value(flat[(d, h)], kpi.unit)}")
-    alt = ("Three heat maps by weekday and hour of day: contact volume, service level and "
-           "abandonment rate. " + "; ".join(alt_bits) + ".")
+    alt = (f"Heat maps by weekday and hour of day of {', '.join(t.lower() for _, t in panels)}. "
+           + "; ".join(alt_bits) + ".")
     return fig, alt
 
 

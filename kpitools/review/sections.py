@@ -88,11 +88,12 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
     return f'<td class="num">{inner}</td>'
 
 
-def _glyph_legend() -> str:
+def _glyph_legend(extra: str = "") -> str:
     return ('<p class="legend">Status: <span class="rag rag-green">● on target</span> '
             '<span class="rag rag-amber">▲ off target</span> <span class="rag rag-red">■ critical</span>; '
             'no mark: no target. Second line: change against the previous period '
-            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).</p>')
+            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).'
+            f"{esc(extra)}</p>")
 
 
 # -- title -------------------------------------------------------------------------------
@@ -202,6 +203,8 @@ def section_scorecard(ctx) -> Block:
         if kpi.variants:
             name += f' <span class="variant">[{esc(r["variant"])}]</span>'
         name += f'<br/><span class="definition">{esc(kpi.description)}</span>'
+        if r.get("reason") and not missing(r.get("value")):
+            name += f'<br/><span class="caveat">⚠ {esc(r["reason"])}</span>'
         val = value_cell(r)
         val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
         n = "" if r.get("n") is None or missing(r.get("n")) or not _counts_items(ctx, kpi) else f"{int(r['n']):,}"
@@ -266,9 +269,9 @@ def _breakdown_table(ctx, dim: str) -> str:
 
 def section_breakdowns(ctx) -> Block:
     body = ("<h3>By queue</h3>" + _breakdown_table(ctx, "queue")
-            + "<h3>By channel</h3>" + _breakdown_table(ctx, "channel") + _glyph_legend()
-            + '<p class="note">Service level, abandonment and ASA cover real-time channels (voice, chat); '
-              "email and social are measured by first response time in the scorecard.</p>")
+            + "<h3>By channel</h3>" + _breakdown_table(ctx, "channel")
+            + _glyph_legend(" Service level, abandonment and ASA cover real-time channels (voice, chat); "
+                            "email and social are measured by first response time (scorecard)."))
     return _section(ctx, "breakdowns", body)
 
 
@@ -302,10 +305,16 @@ def section_heatmap(ctx) -> Block:
         return _section(ctx, "heatmap", '<p class="note">No contacts in this period.</p>')
     targets = {k: ctx.registry[k].target for k in ("service_level", "abandonment_rate")}
     fig, alt = charts.heatmaps(ctx.heat, ctx.registry, targets, WEEKDAYS)
-    cap = (f"Contacts by arrival hour, {ctx.label}" + (" (pooled over the period)" if ctx.cadence.grain != "week" else "")
-           + ". Service level and abandonment: real-time channels; colours centred on the target "
-           "(black line on the colour bar): blue better, vermillion worse.")
-    return _section(ctx, "heatmap", charts.to_html(fig, alt, cap))
+    pooled = " (pooled over the period)" if ctx.cadence.grain != "week" else ""
+    cap = f"Contacts by arrival hour, {ctx.label}{pooled}."
+    note = ""
+    if len(charts.heat_panels(ctx.heat)) == 3:
+        cap += (" Service level and abandonment: real-time channels; colours centred on the target "
+                "(black line on the colour bar): blue better, vermillion worse.")
+    else:
+        note = (f'<p class="note">Service level and abandonment are not mapped: no weekday-hour cell had '
+                f"{charts.MIN_CELL_CONTACTS} real-time contacts, too few for a rate to mean anything.</p>")
+    return _section(ctx, "heatmap", charts.to_html(fig, alt, cap) + note)
 
 
 # -- cost and workforce (monthly, quarterly) -----------------------------------------------
