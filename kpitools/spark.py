@@ -114,7 +114,11 @@ def spark_session(spark=None, master: str | None = None, conf: dict | None = Non
     builder = SparkSession.builder.appName("kpitools").master(master)
     local = master.startswith("local")
     settings = {**LOCAL_CONF, "spark.driver.extraJavaOptions": _quiet_logging()} if local else {}
-    for key, value in {**settings, **(conf or {})}.items():
+    for key, value in (conf or {}).items():
+        if key == "spark.driver.extraJavaOptions" and key in settings:
+            value = f"{settings[key]} {value}"
+        settings[key] = value
+    for key, value in settings.items():
         builder = builder.config(key, value)
     try:
         with warnings.catch_warnings():
@@ -171,9 +175,18 @@ class SparkBackend:
         self.spark = spark
 
     def set_calendar(self, calendar: pd.DataFrame) -> None:
-        rows = [(_as_date(d), str(b)) for d, b in zip(calendar["day"], calendar["bucket"], strict=True)]
-        frame = self.spark.createDataFrame(rows, "day DATE, bucket STRING")
-        frame.createOrReplaceTempView(CALENDAR)
+        """``kpi_calendar(day DATE, bucket STRING)`` as an inline VALUES table: built in the
+        JVM (no Python worker, no pandas conversion), a few hundred rows at most."""
+        rows = ", ".join(
+            f"({SPARK.date(_as_date(d).isoformat())}, '{str(b).replace(chr(39), chr(39) * 2)}')"
+            for d, b in zip(calendar["day"], calendar["bucket"], strict=True))
+        if not rows:
+            rows = "(CAST(NULL AS DATE), CAST(NULL AS STRING))"
+        self.spark.sql(
+            f"SELECT CAST(day AS DATE) AS day, CAST(bucket AS STRING) AS bucket "
+            f"FROM VALUES {rows} AS cal(day, bucket)"
+            + (" WHERE day IS NOT NULL" if not len(calendar) else "")
+        ).createOrReplaceTempView(CALENDAR)
 
     def run(self, sql: str) -> pd.DataFrame:
         return collect_frame(self.spark.sql(sql))
@@ -349,8 +362,10 @@ def _cast(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | No
     raise AssertionError(col.type)
 
 
-def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, str]) -> str:
-    """SELECT list of the canonical columns of one file, after checking every value."""
+def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, str],
+                      unique: str | None = None) -> str:
+    """SELECT list of the canonical columns of one file, after checking every value (and
+    that the ``unique`` column has no duplicates)."""
     check_required_columns(src, columns)
     nanos = _arrow_nanos(src) if src.format == "parquet" else {}
     selects, checks = [], []
@@ -365,23 +380,28 @@ def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, 
             checks.append((col.name, bad, f"is not {good}"))
         if source_type is not None:
             checks += value_rules(src.table, col, _ident(col.name))
-    _run_checks(spark, src, raw_view, checks)
+    duplicates = _run_checks(spark, src, raw_view, checks, unique)
+    if duplicates:
+        _report_duplicates(spark, src, raw_view, unique)
     return ", ".join(selects)
 
 
-def _run_checks(spark, src: SourceFile, raw_view: str, checks) -> None:
-    """One pass counting bad values per check; only when some exist, a second pass finds
-    the first row of each (row numbers follow the file's order)."""
-    if not checks:
-        return
-    counts_sql = ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)" for _, cond, _ in checks)
+def _run_checks(spark, src: SourceFile, raw_view: str, checks, unique: str | None) -> int:
+    """One pass counting bad values per check (and repeated values of ``unique``, returned);
+    only when some bad value exists, a second pass finds the first row of each check (row
+    numbers follow the file's order) and raises."""
+    counts_sql = [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)" for _, cond, _ in checks]
+    if unique:
+        counts_sql.append(f"COUNT({_ident(unique)}) - COUNT(DISTINCT {_ident(unique)})")
+    if not counts_sql:
+        return 0
     try:
-        counts = spark.sql(f"SELECT {counts_sql} FROM {raw_view}").collect()[0]
+        counts = spark.sql(f"SELECT {', '.join(counts_sql)} FROM {raw_view}").collect()[0]
     except Exception as exc:
         raise DataError(f"{src.path}: cannot read this file ({_first_line(exc)})") from None
-    failing = [(check, int(n)) for check, n in zip(checks, counts, strict=True) if n]
+    failing = [(check, int(n)) for check, n in zip(checks, counts, strict=False) if n]
     if not failing:
-        return
+        return int(counts[-1]) if unique else 0
     aggs = []
     for k, ((column, cond, _), _) in enumerate(failing):
         aggs.append(f"MIN(CASE WHEN {cond} THEN _row END) AS r{k}")
@@ -396,14 +416,14 @@ def _run_checks(spark, src: SourceFile, raw_view: str, checks) -> None:
     raise DataError("\n".join(problems))
 
 
-def _check_unique_ids(spark, src: SourceFile, raw_view: str) -> None:
+def _report_duplicates(spark, src: SourceFile, raw_view: str, column: str) -> None:
+    col = _ident(column)
     dup = spark.sql(
-        f"SELECT CAST(interaction_id AS STRING), COUNT(*) FROM {raw_view} "
-        f"GROUP BY interaction_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT {MAX_EXAMPLES}"
+        f"SELECT CAST({col} AS STRING), COUNT(*) FROM {raw_view} "
+        f"GROUP BY {col} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT {MAX_EXAMPLES}"
     ).collect()
-    if dup:
-        examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
-        raise DataError(f"{src.path}: column interaction_id has duplicate values: {examples}")
+    examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
+    raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
 
 
 def load_spark(path, *, timezone: str | None = None, targets: str | Path | None = None,
@@ -444,9 +464,8 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
         raw, columns = _read(session, src)
         raw_view = RAW_PREFIX + name
         raw.createOrReplaceTempView(raw_view)
-        select = _canonical_select(session, src, raw_view, columns)
-        if name == "interactions" and check_unique:
-            _check_unique_ids(session, src, raw_view)
+        unique = "interaction_id" if name == "interactions" and check_unique else None
+        select = _canonical_select(session, src, raw_view, columns, unique)
         table = session.sql(f"SELECT {select} FROM {raw_view}")
         if materialize if materialize is not None else src.format == "csv":
             table = table.cache()

@@ -1,0 +1,394 @@
+"""The Spark engine gives the same KPIs as the DuckDB engine on the same data (issue 6).
+
+Both engines run the same SQL text generated from the registry (kpitools/sql.py); these tests
+load one fixture folder with each engine and compare every KPI value, numerator, denominator,
+status, interval and flag — for day, week and month periods, several groupings, the four
+service-level variants, the repeat-contact edge cases, time-zone handling, the input checks
+and the CLI's JSON. One Spark session (local[2]) is shared by every test, in-process (the CLI
+too, through ``kpitools.cli.main``): a JVM start costs 10-15 s.
+
+Without PySpark these tests are skipped, except under CI (``CI=true``), where a missing
+PySpark fails the run: CI installs ``kpitools[spark]`` and must never go green without them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+if importlib.util.find_spec("pyspark") is None:
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but PySpark is not installed: install kpitools[spark] "
+                    "(.ci/run does) so the Spark parity tests run", pytrace=False)
+    pytest.skip("PySpark is not installed (pip install 'kpitools[spark]')", allow_module_level=True)
+
+from conftest import contact, write_data  # noqa: E402
+from reference import reference_kpis  # noqa: E402
+from test_engine_properties import random_interactions, random_surveys  # noqa: E402
+
+import kpitools  # noqa: E402
+from kpitools.engine import compute_measures  # noqa: E402
+from kpitools.formulas import kpi_frame  # noqa: E402
+from kpitools.periods import Period  # noqa: E402
+
+REL = 1e-9
+VARIANTS = ["exclude_short", "negative", "ignore", "positive"]
+NUMERIC = ["value", "numerator", "denominator", "n", "target", "warning", "critical",
+           "ci_low", "ci_high"]
+EXACT = ["label", "unit", "variant", "status", "small_sample", "partial", "reason", "note",
+         "direction"]
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def spark():
+    from kpitools.spark import spark_session
+
+    # Tests run many small queries on a short-lived JVM: the C1 JIT alone warms up much sooner.
+    session = spark_session(master="local[2]", conf={
+        "spark.sql.shuffle.partitions": "2",
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"})
+    yield session
+    session.stop()
+
+
+def support_tables(inter: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
+    """agents (one agent without a team, one active agent missing from the roster),
+    agent_activity, costs (shared and per queue, spanning period edges) and qa rows."""
+    rng = np.random.default_rng(seed + 2)
+    agents = pd.DataFrame({"agent_id": ["a1", "a2", "a3", "a4"],
+                           "team": ["north", "north", "south", None],
+                           "site": ["leeds", "leeds", "york", "york"],
+                           "hire_date": ["2024-01-08", "2025-06-02", "2023-11-20", "2026-01-05"]})
+    days = pd.date_range("2026-02-23", "2026-04-05", freq="D")
+    rows = []
+    for agent in ("a1", "a2", "a3", "a4", "a9"):
+        for d in days:
+            logged = float(rng.integers(20_000, 30_000))
+            handling = float(rng.integers(10_000, 18_000))
+            available = float(rng.integers(1_000, 5_000))
+            rows.append({"agent_id": agent, "date": d.date().isoformat(), "logged_in_s": logged,
+                         "handling_s": handling, "available_s": available, "paid_s": 28_800.0})
+    activity = pd.DataFrame(rows)
+    costs = pd.DataFrame({"period_start": ["2026-02-01", "2026-03-01", "2026-03-04", "2026-03-30"],
+                          "period_end": ["2026-02-28", "2026-03-31", "2026-03-17", "2026-04-12"],
+                          "amount": [12_000.0, 15_500.0, 2_800.0, 1_400.0],
+                          "queue": [None, None, "billing", "tech"]})
+    handled = inter[inter.outcome == "handled"].sample(frac=0.2, random_state=seed)
+    qa = pd.DataFrame({"interaction_id": handled.interaction_id.to_numpy(),
+                       "evaluated_at": (handled.arrived_at + pd.Timedelta(days=2)).to_numpy(),
+                       "score": rng.integers(40, 101, len(handled)).astype(float)})
+    return {"agents": agents, "agent_activity": activity, "costs": costs, "qa": qa}
+
+
+@pytest.fixture(scope="module")
+def fixture_data(tmp_path_factory):
+    """Six weeks of random contacts (2026-02-23..2026-04-05) and all five other tables, as
+    Parquet (pandas writes nanosecond timestamps, which Spark reads through the footer)."""
+    inter = random_interactions(11, 2500, start="2026-02-23", days=42)
+    tables = {"interactions": inter, "surveys": random_surveys(inter, 11), **support_tables(inter, 11)}
+    folder = write_data(tmp_path_factory.mktemp("parity"), "parquet", **tables)
+    return folder, tables
+
+
+@pytest.fixture(scope="module")
+def engines(fixture_data, spark):
+    folder, _ = fixture_data
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    yield duck, spk
+    spk.close()
+    duck.close()
+
+
+@pytest.fixture(scope="module")
+def results(engines):
+    """(spark, duckdb) KPI frames for a tuple of period labels and a grouping, computed once."""
+    duck, spk = engines
+
+    @cache
+    def run(labels: tuple[str, ...], by: str | None = None):
+        periods = [Period.parse(p) for p in labels]
+        return kpitools.kpis_for_periods(spk, periods, by=by), kpitools.kpis_for_periods(duck, periods, by=by)
+
+    return run
+
+
+# -- comparison --------------------------------------------------------------------------------
+def _norm(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def assert_same_kpis(got: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> int:
+    """Same rows (by keys), numeric columns equal within REL, everything else identical.
+    Returns the number of non-null values compared."""
+    assert len(got) == len(want) and len(want) > 0
+    assert list(got.columns) == list(want.columns)
+    order = [*keys, "kpi"]
+    got = got.sort_values(order, na_position="last", kind="mergesort").reset_index(drop=True)
+    want = want.sort_values(order, na_position="last", kind="mergesort").reset_index(drop=True)
+    for col in order:
+        assert [_norm(v) for v in got[col]] == [_norm(v) for v in want[col]], col
+    compared = 0
+    for col in [c for c in NUMERIC if c in want.columns]:
+        for k, (g, w) in enumerate(zip(got[col], want[col], strict=True)):
+            g, w = _norm(g), _norm(w)
+            where = f"{col} of {want.loc[k, 'kpi']} at {dict(want.loc[k, keys])}"
+            if w is None or (isinstance(w, list | tuple)):
+                assert g == w, where
+                continue
+            assert g is not None, where
+            assert g == pytest.approx(w, rel=REL, abs=1e-12), where
+            compared += col == "value"
+    for col in [c for c in EXACT if c in want.columns]:
+        assert [_norm(v) for v in got[col]] == [_norm(v) for v in want[col]], col
+    return compared
+
+
+# -- KPI parity --------------------------------------------------------------------------------
+PERIODS = {
+    "day": tuple(f"2026-03-{d:02d}" for d in range(2, 16)),
+    "week": ("2026-W09", "2026-W10", "2026-W11", "2026-W12", "2026-W13", "2026-W14"),
+    "month": ("2026-02", "2026-03", "2026-04"),  # February and April are partial
+}
+TWO_WEEKS = ("2026-W10", "2026-W11")
+
+
+@pytest.mark.parametrize("grain", list(PERIODS))
+def test_every_kpi_matches_duckdb(results, grain):
+    periods = PERIODS[grain]
+    got, want = results(periods)
+    n = assert_same_kpis(got, want, ["period"])
+    # every KPI of the catalogue has a value somewhere (no table or measure silently missing)
+    assert set(want.dropna(subset=["value"])["kpi"]) == set(kpitools.registry.kpis)
+    assert n >= len(kpitools.registry.kpis) * len(periods) * 0.9
+    if grain == "month":
+        assert got.set_index(["period", "kpi"]).loc[("2026-02", "aht"), "partial"]
+
+
+@pytest.mark.parametrize("by", ["queue", "channel", "team", "queue,channel"])
+def test_groupings_match_duckdb(results, by):
+    got, want = results(TWO_WEEKS, by)
+    keys = ["period", *by.split(",")]
+    assert_same_kpis(got, want, keys)
+    if by == "team":  # agent a4 has no team: its contacts form the null-team group
+        assert want["team"].isna().any()
+    if by == "queue":  # shared costs are allocated to queues on both engines
+        cost = got[got["kpi"] == "cost_per_contact"]
+        assert cost["value"].notna().all()
+
+
+def test_service_level_variants_match_duckdb_and_the_spec_formulas(engines):
+    """One engine pass per engine; each variant's KPI is then formed from the measures."""
+    duck, spk = engines
+    periods = [Period.parse("2026-W10"), Period.parse("2026-W11")]
+    m_duck = compute_measures(duck, periods)
+    m_spk = compute_measures(spk, periods)
+    measures = [m.name for m in kpitools.registry.measures.values()]
+    pd.testing.assert_frame_equal(m_spk.frame[["period", *measures]], m_duck.frame[["period", *measures]],
+                                  check_exact=False, rtol=REL, check_dtype=False)
+    reg = kpitools.registry
+    sl = [reg["service_level"]]
+    values = {}
+    for v in VARIANTS:
+        want = kpi_frame(m_duck.frame, sl, reg, m_duck.unavailable, ["period"], v)
+        got = kpi_frame(m_spk.frame, sl, reg, m_spk.unavailable, ["period"], v)
+        assert list(got["variant"]) == [v, v]
+        np.testing.assert_allclose(got["value"], want["value"], rtol=REL)
+        values[v] = got.set_index("period")["value"]
+    # the variants differ from each other, in the directions SPEC §4 implies
+    m = m_spk.frame.set_index("period").loc["2026-W10"]
+    assert m["rt_abandoned"] > m["rt_short_abandons"] > 0 and m["rt_abandoned_within"] > 0
+    w10 = {v: values[v]["2026-W10"] for v in VARIANTS}
+    assert w10["negative"] < w10["exclude_short"] < w10["ignore"]
+    assert w10["negative"] < w10["positive"]
+    assert w10["negative"] == pytest.approx(m["rt_answered_within"] / m["rt_offered"])
+    assert w10["positive"] == pytest.approx(
+        (m["rt_answered_within"] + m["rt_abandoned_within"]) / m["rt_offered"])
+
+
+def test_spark_matches_the_independent_pandas_reference(results, fixture_data):
+    """Not only equal to DuckDB: equal to the spec written out in pandas (tests/reference.py)."""
+    _, t = fixture_data
+    want = reference_kpis(t["interactions"], "2026-03-09", "2026-03-15", surveys=t["surveys"],
+                          activity=t["agent_activity"], costs=t["costs"], qa=t["qa"])
+    got, _ = results(PERIODS["week"])
+    got = got[got["period"] == "2026-W11"]
+    got = dict(zip(got["kpi"], got["value"], strict=True))
+    for kpi, value in want.items():
+        assert value is not None
+        assert got[kpi] == pytest.approx(value, rel=REL), kpi
+
+
+# -- repeat contacts: the edge cases, by hand ---------------------------------------------------
+def edge_contacts() -> list[dict]:
+    """W10 = 2026-03-02..08, W11 = 2026-03-09..15. Eligible = handled inbound with a customer.
+    W10: A, D, E, F, H, I, J, K eligible; A (168 h exactly) and F (next period) repeat -> 2/8.
+    W11: B, L eligible; B's next contact is 168 h + 1 s later, L's is outbound -> 0/2."""
+    return [
+        contact("A", "2026-03-02T09:00:00", customer="e1", issue="x"),
+        contact("B", "2026-03-09T09:00:00", customer="e1", issue="x"),           # A + 168 h
+        contact("C", "2026-03-16T09:00:01", customer="e1", issue="x", outcome="abandoned", wait=30),
+        contact("D", "2026-03-03T10:00:00", customer="e2", issue="y"),           # same instant
+        contact("E", "2026-03-03T10:00:00", customer="e2", issue="y"),
+        contact("F", "2026-03-08T23:00:00", customer="e3", issue="z"),           # Sunday
+        contact("G", "2026-03-09T01:00:00", customer="e3", issue="z", outcome="abandoned", wait=40),
+        contact("H", "2026-03-04T12:00:00", customer="e4", issue=None),          # null issue
+        contact("I", "2026-03-04T13:00:00", customer="e4", issue=None),
+        contact("J", "2026-03-05T08:00:00", customer="e5", issue="x"),           # other issue
+        contact("K", "2026-03-05T09:00:00", customer="e5", issue="y"),
+        contact("L", "2026-03-10T08:00:00", customer="e6", issue="x"),
+        contact("M", "2026-03-10T09:00:00", customer="e6", issue="x", direction="outbound"),
+        contact("N", "2026-03-06T10:00:00", customer=None, issue="x"),           # no customer
+        contact("P", "2026-03-06T11:00:00", customer=None, issue="x"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def edge_engines(tmp_path_factory, spark):
+    folder = write_data(tmp_path_factory.mktemp("edges"), "csv", interactions=edge_contacts())
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    yield duck, spk
+    spk.close()
+    duck.close()
+
+
+@pytest.mark.parametrize("period, repeats, eligible", [("2026-W10", 2, 8), ("2026-W11", 0, 2)])
+def test_repeat_contact_edge_cases(edge_engines, period, repeats, eligible):
+    """Each week alone, so the 168 h look-ahead must reach past the scope of the query."""
+    duck, spk = edge_engines
+    want = kpitools.kpis(duck, period)
+    got = kpitools.kpis(spk, period)
+    assert_same_kpis(got, want, ["period"])
+    row = got.set_index("kpi").loc["repeat_contact_rate"]
+    assert (row["numerator"], row["denominator"]) == (repeats, eligible)
+    assert row["value"] == pytest.approx(repeats / eligible)
+
+
+# -- time zones and timestamp types ------------------------------------------------------------
+def test_offsets_and_time_zone_conversion_match(tmp_path, spark):
+    """Offset-aware text (CSV) and instants (Parquet, tz-aware) are both converted to the
+    business time zone; hour-of-day buckets and waits across the DST change agree."""
+    base = pd.Timestamp("2026-03-28T22:00:00Z")  # London switches to BST at 2026-03-29 01:00 UTC
+    rows = []
+    for k in range(24):
+        t0 = base + pd.Timedelta(minutes=37 * k)
+        c = contact(f"t{k}", t0.isoformat(), wait=(k % 7) * 9, channel="voice" if k % 3 else "chat",
+                    customer=f"c{k % 5}", issue="x")
+        c["arrived_at"] = t0.tz_convert("Europe/Paris").isoformat()  # +01:00 / +02:00 offsets
+        c["answered_at"] = pd.Timestamp(c["answered_at"]).tz_convert("Asia/Kolkata").isoformat()
+        c["ended_at"] = pd.Timestamp(c["ended_at"]).tz_convert("UTC").isoformat()
+        rows.append(c)
+    frame = pd.DataFrame(rows)
+    csv = write_data(tmp_path / "csv", "csv", interactions=frame)
+    typed = frame.copy()
+    for col in ("arrived_at", "answered_at", "ended_at"):
+        typed[col] = pd.to_datetime(typed[col], utc=True)
+    pq = write_data(tmp_path / "pq", "parquet", interactions=typed)
+    periods = [Period.parse("2026-03-28"), Period.parse("2026-03-29")]
+    results = []
+    for folder in (csv, pq):
+        duck = kpitools.load(folder, timezone="Europe/London")
+        spk = kpitools.load(folder, engine="spark", spark=spark, timezone="Europe/London")
+        want = compute_measures(duck, periods, by="hour").frame
+        got = compute_measures(spk, periods, by="hour").frame
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=REL, check_dtype=False)
+        assert spk.coverage == duck.coverage == (pd.Timestamp("2026-03-28").date(),
+                                                 pd.Timestamp("2026-03-29").date())
+        results.append(got)
+        spk.close()
+    # both file formats give the same local hours: 22:00 UTC on the 28th is 22:00 GMT
+    assert results[0]["hour"].tolist() == results[1]["hour"].tolist()
+    first = results[0].iloc[0]
+    assert (first["period"], first["hour"]) == ("2026-03-28", 22)
+
+
+# -- input checks ------------------------------------------------------------------------------
+GOOD = [contact("i1", "2026-03-02T09:00:00"), contact("i2", "2026-03-02T10:00:00"),
+        contact("i3", "2026-03-03T11:00:00")]
+
+
+def _bad(changes: dict) -> list[dict]:
+    rows = [dict(r) for r in GOOD]
+    for (row, col), value in changes.items():
+        rows[row][col] = value
+    return rows
+
+
+@pytest.mark.parametrize("case, rows", [
+    ("bad timestamp", _bad({(2, "arrived_at"): "yesterday noon"})),
+    ("negative duration and unknown channel", _bad({(1, "talk_s"): -4, (2, "channel"): "fax"})),
+    ("duplicate id", _bad({(2, "interaction_id"): "i1"})),
+    ("missing column", [{k: v for k, v in r.items() if k != "outcome"} for r in GOOD]),
+])
+def test_bad_input_gives_the_same_error_on_both_engines(tmp_path, spark, case, rows):
+    folder = write_data(tmp_path / "bad", "csv", interactions=rows)
+    with pytest.raises(kpitools.DataError) as duck_err:
+        kpitools.load(folder)
+    with pytest.raises(kpitools.DataError) as spark_err:
+        kpitools.load(folder, engine="spark", spark=spark)
+    assert str(spark_err.value) == str(duck_err.value)
+    assert "interactions.csv" in str(spark_err.value)
+    if case == "bad timestamp":
+        assert "column arrived_at, row 3 (line 4): 'yesterday noon'" in str(spark_err.value)
+
+
+# -- command line ------------------------------------------------------------------------------
+def _cli_json(capsys, *args) -> list[dict]:
+    from kpitools.cli import main
+
+    capsys.readouterr()
+    code = main(["kpis", *args, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_cli_json_is_the_same_on_both_engines(fixture_data, spark, capsys, tmp_path):
+    """`kpitools kpis --engine spark` (in-process: it runs in the active Spark session, as it
+    would inside a cluster's driver) prints the same JSON as `--engine duckdb`. A CSV folder
+    with contacts only, so the unavailable KPIs' reasons are compared too."""
+    _, t = fixture_data
+    inter = t["interactions"]
+    folder = write_data(tmp_path / "cli", "csv", interactions=inter[inter.arrived_at < "2026-03-23"])
+    common = ["--data", str(folder), "--period", "2026-W11", "--by", "queue", "--variant", "positive"]
+    want = _cli_json(capsys, *common, "--engine", "duckdb")
+    got = _cli_json(capsys, *common, "--engine", "spark")
+    assert len(got) == len(want) == 3 * len(kpitools.registry.kpis)
+    assert {r["reason"] for r in got if r["kpi"] == "csat"} == {"needs the surveys table, which is not in the data"}
+    for g, w in zip(got, want, strict=True):
+        assert g.keys() == w.keys()
+        for key, value in w.items():
+            if isinstance(value, float):
+                assert g[key] == pytest.approx(value, rel=REL), (w["kpi"], w["queue"], key)
+            else:
+                assert g[key] == value, (w["kpi"], w["queue"], key)
+    assert {r["variant"] for r in got if r["kpi"] == "service_level"} == {"positive"}
+
+
+def test_engine_option_errors_are_one_line(fixture_data, tmp_path):
+    folder, _ = fixture_data
+    proc = subprocess.run([sys.executable, "-m", "kpitools", "kpis", "--data", str(folder),
+                           "--period", "2026-W11", "--engine", "spark",
+                           "--warehouse", str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: warehouse= is a DuckDB file; the Spark engine keeps no warehouse"
+    with pytest.raises(kpitools.ConfigError, match="unknown engine 'flink'"):
+        kpitools.load(folder, engine="flink")
+    assert Path(folder, "interactions.parquet").is_file()
