@@ -181,8 +181,12 @@ def coverage(staged: Staged) -> tuple[dt.date | None, dt.date | None]:
     return first, last
 
 
-def build_frames(staged: Staged, ranges) -> dict[str, pd.DataFrame]:
-    """Every frame the suites run on, cut to ``ranges`` (None: all rows)."""
+def build_frames(staged: Staged, ranges, primary=None) -> dict[str, pd.DataFrame]:
+    """Every frame the suites run on, cut to ``ranges`` (None: all rows).
+
+    ``primary`` is the (start, end) of the period under review: all its days are checked for
+    contacts, even beyond the data; comparison periods only where the data reaches.
+    """
     con = staged.con
     frames: dict[str, pd.DataFrame] = {}
     has = staged.has
@@ -287,27 +291,24 @@ def build_frames(staged: Staged, ranges) -> dict[str, pd.DataFrame]:
 
     if has("interactions") and "arrived_at" in ip:
         first, last = coverage(staged)
-        days = _days(ranges, first, last)
+        days = _days(ranges, first, last, primary)
         if days:
-            frames["daily_volume"] = _daily_volume(con, days, first)
+            frames["daily_volume"] = _daily_volume(con, days, first, last)
             if has("surveys") and {"interaction_id", "outcome"} <= ip \
                     and "interaction_id" in staged.present["surveys"]:
                 frames["weekly_responses"] = _weekly_responses(con, days, first)
     return frames
 
 
-def _days(ranges, first, last) -> list[tuple[dt.date, dt.date]]:
-    """The scope's day ranges clipped to the data's coverage."""
-    if first is None or last is None:
-        return []
-    if ranges is None:
-        return [(first, last)]
-    out = []
-    for s, e in ranges:
-        s, e = max(s, first), min(e, last)
-        if s <= e:
-            out.append((s, e))
-    return out
+def _days(ranges, first, last, primary=None) -> list[tuple[dt.date, dt.date]]:
+    """The scope's days: the period under review whole, the others clipped to the data."""
+    out = [primary] if primary else []
+    if first is not None and last is not None:
+        for s, e in ([(first, last)] if ranges is None else ranges):
+            s, e = max(s, first), min(e, last)
+            if s <= e:
+                out.append((s, e))
+    return merge_ranges(out)
 
 
 def _series(days) -> str:
@@ -316,7 +317,7 @@ def _series(days) -> str:
         for s, e in days)
 
 
-def _daily_volume(con, days, first: dt.date) -> pd.DataFrame:
+def _daily_volume(con, days, first: dt.date | None, last: dt.date | None) -> pd.DataFrame:
     lo = min(s for s, _ in days) - dt.timedelta(weeks=TRAILING_WEEKS)
     hi = max(e for _, e in days) + dt.timedelta(days=1)
     return con.execute(f"""
@@ -329,7 +330,8 @@ def _daily_volume(con, days, first: dt.date) -> pd.DataFrame:
                    MAX(COALESCE(c.n, 0)) AS hist_max
             FROM days CROSS JOIN range(1, {TRAILING_WEEKS + 1}) AS k(k)
             LEFT JOIN counts c ON c.d = days.d - CAST(7 * k.k AS INTEGER)
-            WHERE days.d - CAST(7 * k.k AS INTEGER) >= DATE '{first}'
+            WHERE days.d - CAST(7 * k.k AS INTEGER) BETWEEN DATE '{first or dt.date.max}'
+                                                        AND DATE '{last or dt.date.min}'
             GROUP BY days.d)
         SELECT CAST(days.d AS VARCHAR) AS _key, days.d AS date, COALESCE(c.n, 0) AS contacts,
                COALESCE(h.hist_days, 0) AS trailing_days, h.hist_min AS trailing_min,
@@ -345,6 +347,7 @@ def _daily_volume(con, days, first: dt.date) -> pd.DataFrame:
 
 
 def _weekly_responses(con, days, first: dt.date) -> pd.DataFrame:
+    first = first or min(s for s, _ in days)
     weeks = sorted({d - dt.timedelta(days=d.weekday()) for s, e in days for d in _each_day(s, e)})
     lo = weeks[0] - dt.timedelta(weeks=TRAILING_WEEKS)
     hi = weeks[-1] + dt.timedelta(days=7)

@@ -264,7 +264,8 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
     try:
         for table, message in staged.problems:
             report.results.append(_unreadable_record(table, message))
-        frames = vd.build_frames(staged, ranges)
+        primary = (periods[0].start, periods[0].end) if periods else None
+        frames = vd.build_frames(staged, ranges, primary)
         report.rows_checked = {t: len(frames[t]) for t in TABLES if t in frames}
         t1 = time.perf_counter()
         report.timings["prepare"] = t1 - t0

@@ -467,6 +467,18 @@ def test_defects_outside_the_scope_are_not_read_inside_they_are(fixture_copy):
     assert hit["unexpected_count"] == 1 and hit["examples"] == ["T0383"]  # previous period
 
 
+def test_a_period_beyond_the_data_warns_about_each_empty_day():
+    # The fixture ends on Sunday 2026-03-15; 2026-W20 is 2026-05-11 .. 05-17. Its comparison
+    # periods (W19, 2025-W20) are outside the data too, but only the reviewed period's days
+    # must have contacts: history that was never extracted is not a defect.
+    report = validate(CLEAN, period="2026-W20")
+    assert report.ok  # a warning, not a stop
+    (hit,) = report.failures
+    assert (hit["suite"], hit["check"], hit["severity"]) == ("plausibility", "no_empty_days", "warning")
+    assert hit["unexpected_count"] == 7 and hit["element_count"] == 7
+    assert hit["examples"] == ["2026-05-11", "2026-05-12", "2026-05-13", "2026-05-14", "2026-05-15"]
+
+
 def test_orphan_survey_is_placed_by_its_response_time(fixture_copy):
     fixture_copy.set(S, "T0383", "interaction_id", "X0001")  # responded 2026-02-12
     hit = by_check(validate(fixture_copy.folder, period="2026-W07"))["cross_table.survey_interaction_exists"]
