@@ -13,26 +13,32 @@ papermill and renders HTML (nbconvert, custom template) and PDF (WeasyPrint), pu
 ``reports/<cadence>/<period>/`` only when everything succeeded.
 """
 
+from importlib import import_module
+
 from .cadence import CADENCES, SECTIONS, get_cadence
-from .commentary import parse_commentary, read_commentary, render_markdown, stub_text, write_stub
-from .context import ReviewContext, comparison, open_review
-from .sections import (
-    SECTION_FUNCTIONS,
-    render_all,
-    section_appendix,
-    section_breakdowns,
-    section_cost_workforce,
-    section_data_quality,
-    section_executive_summary,
-    section_guardrail,
-    section_heatmap,
-    section_issue_types,
-    section_scorecard,
-    section_staffing,
-    section_title,
-    section_trends,
-    section_triggers,
-)
+
+# Sections, charts and the context pull in pandas, matplotlib and seaborn; the `kpitools
+# report` process itself needs none of them, so they load on first use (PEP 562).
+_LAZY = {
+    "ReviewContext": "context", "comparison": "context", "open_review": "context",
+    "parse_commentary": "commentary", "read_commentary": "commentary",
+    "render_markdown": "commentary", "stub_text": "commentary", "write_stub": "commentary",
+    "SECTION_FUNCTIONS": "sections", "render_all": "sections",
+    **{name: "sections" for name in (
+        "section_appendix", "section_breakdowns", "section_cost_workforce",
+        "section_data_quality", "section_executive_summary", "section_guardrail",
+        "section_heatmap", "section_issue_types", "section_scorecard", "section_staffing",
+        "section_title", "section_trends", "section_triggers")},
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kpitools.review' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def run_cli(args) -> int:

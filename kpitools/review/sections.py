@@ -203,8 +203,9 @@ def section_scorecard(ctx) -> Block:
         if kpi.variants:
             name += f' <span class="variant">[{esc(r["variant"])}]</span>'
         name += f'<br/><span class="definition">{esc(kpi.description)}</span>'
-        if r.get("reason") and not missing(r.get("value")):
-            name += f'<br/><span class="caveat">⚠ {esc(r["reason"])}</span>'
+        caveat = r.get("note") or (r.get("reason") if not missing(r.get("value")) else None)
+        if caveat and not missing(caveat):
+            name += f'<br/><span class="caveat">⚠ {esc(caveat)}</span>'
         val = value_cell(r)
         val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
         n = "" if r.get("n") is None or missing(r.get("n")) or not _counts_items(ctx, kpi) else f"{int(r['n']):,}"
