@@ -353,6 +353,24 @@ def test_clean_fixture_passes_every_check(clean_report):
     assert checks["plausibility.survey_response_rate_stable"]["element_count"] == 10
 
 
+def test_deferred_module_imports_on_first_use(tmp_path, monkeypatch):
+    """GX's chart and statistics imports are deferred; the first real use loads them."""
+    from kpitools import _gx
+
+    (tmp_path / "kp_deferred_probe.py").write_text("LOADS = []\nLOADS.append(1)\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "kp_deferred_probe", raising=False)
+    _gx._defer(["kp_deferred_probe"])
+    import kp_deferred_probe as probe  # the stand-in: nothing executed yet
+
+    assert type(probe).__name__ == "_Deferred"
+    assert probe.VALUE == 42          # first use imports the real module ...
+    assert probe.LOADS == [1]         # ... exactly once
+    real = sys.modules["kp_deferred_probe"]
+    assert type(real).__name__ == "module" and real.VALUE == 42
+    monkeypatch.delitem(sys.modules, "kp_deferred_probe")
+
+
 # -- one defect at a time ----------------------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS, ids=[s.check for s in SEEDS])
 def test_seeded_defect_is_caught_named_and_classified(seed, fixture_copy):
