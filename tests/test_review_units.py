@@ -211,3 +211,37 @@ def test_values_in_sentences_use_the_shared_formatter(trap_data):
     assert fmt_value(row["value"], "seconds") == "5:25"  # 325 s
     assert fmt_change(row["change"], "seconds") == "\u22121:15"
     assert not math.isnan(row["value"])
+
+
+# -- other people's data: only the required table, a few weeks, partial periods ----------
+@pytest.fixture(scope="module")
+def interactions_only(tmp_path_factory):
+    from kpitools.demo import generate_demo_data
+
+    folder = tmp_path_factory.mktemp("thin")
+    generate_demo_data(folder, weeks=3, contacts_per_week=150, fmt="csv")  # 2024-11-04 .. 11-24
+    for p in folder.iterdir():
+        if p.name != "interactions.csv":
+            p.unlink()
+    return folder
+
+
+@pytest.mark.parametrize("cadence, period", [("weekly", ""), ("monthly", "2024-11"), ("quarterly", "2024-Q4")])
+def test_every_section_renders_on_interactions_only(interactions_only, cadence, period):
+    from kpitools.review import render_all
+
+    ctx = open_review(cadence, period=period, data_dir=str(interactions_only), run_gate=False)
+    html = render_all(ctx)
+    for title in CADENCES[cadence].section_titles():
+        assert f"<h2>{title.replace('&', '&amp;')}</h2>" in html
+    assert "needs the surveys table" in html  # CSAT and friends: unavailable, said why
+    if cadence == "weekly":
+        assert ctx.label == "2024-W47" and not ctx.partial  # latest complete week
+    else:
+        assert ctx.partial and f"Partial {CADENCES[cadence].grain}" in html
+        assert "Not drawn, no values: " in html and "Cost per contact" in html
+
+
+def test_no_complete_period_asks_for_one(interactions_only):
+    with pytest.raises(kpitools.PeriodError, match="covers no complete month; pass --period"):
+        open_review("monthly", data_dir=str(interactions_only), run_gate=False)

@@ -16,6 +16,7 @@ import base64
 import html
 import io
 import math
+import warnings
 
 import matplotlib as mpl
 import numpy as np
@@ -277,8 +278,10 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
                 norm = TwoSlopeNorm(vcenter=target, vmin=vmin, vmax=vmax)
                 fmt = axis_formatter("fraction")
             ax.set_facecolor("#EBEBEB")
-            sns.heatmap(value, ax=ax, cmap=cmap, norm=norm, linewidths=0.4, linecolor="white",
-                        cbar_kws={"format": fmt, "shrink": 0.9, "pad": 0.01, "aspect": 12})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                sns.heatmap(value, ax=ax, cmap=cmap, norm=norm, linewidths=0.4, linecolor="white",
+                            cbar_kws={"format": fmt, "shrink": 0.9, "pad": 0.01, "aspect": 12})
             cbar = ax.collections[0].colorbar
             if target is not None and kid != "contact_volume":
                 cbar.ax.axhline(target, color=INK, lw=1.5)
@@ -414,7 +417,9 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         gap = profile.pivot(index="weekday", columns="time_of_day", values="staffing_gap")
         gap.index = [str(d)[:3] for d in gap.index]
         lim = float(np.nanmax(np.abs(gap.to_numpy()))) if gap.notna().any().any() else 1.0
-        with mpl.rc_context({"axes.grid": False}):
+        with mpl.rc_context({"axes.grid": False}), warnings.catch_warnings():
+            # seaborn 0.13 calls Colormap.set_bad, which matplotlib 3.11 marks for deprecation
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
             sns.heatmap(gap, ax=ax2, cmap=_diverging(OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
                         center=0, vmin=-lim, vmax=lim, linewidths=0.3, linecolor="white",
                         cbar_kws={"label": "actual − required agents", "pad": 0.01, "aspect": 12})

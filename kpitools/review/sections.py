@@ -130,7 +130,7 @@ def _headline_rows(ctx) -> list[list[str]]:
         if r is None:
             continue
         label = esc(r["label"]) + (f' <span class="variant">[{esc(r["variant"])}]</span>' if r.get("variant") else "")
-        if r.get("n") is not None and ctx.registry[kid].min_sample:
+        if not missing(r.get("n")) and ctx.registry[kid].min_sample:
             label += f'<br/><span class="note">n = {int(r["n"]):,}</span>'
         l_row = ly.get(kid, {})
         rows.append([
@@ -239,10 +239,21 @@ def section_trends(ctx) -> Block:
     labels = [p.label for p in ctx.trend_window]
     g = ctx.cadence.grain
     want = ctx.cadence.trend_periods
-    fig, alt = charts.trend_grid(ctx.trend, ctx.trend_kpis, labels, g, ctx.registry, ctx.label)
+    shown, empty = _with_values(ctx, ctx.trend_kpis)
     cap = (f"{len(labels)} {g}s to {ctx.label}"
-           + (f" (the data holds {len(labels)} of the {want} {g}s this review shows)" if len(labels) < want else ""))
-    return _section(ctx, "trends", charts.to_html(fig, alt, cap) + charts.trend_legend_html())
+           + (f" (the data holds {len(labels)} of the {want} {g}s this review shows)" if len(labels) < want else "")
+           + (f". Not drawn, no values: {', '.join(ctx.kpi_label(k) for k in empty)}" if empty else ""))
+    if not shown:
+        return _section(ctx, "trends", f'<p class="note">{esc(cap)}.</p>')
+    fig, alt = charts.trend_grid(ctx.trend, shown, labels, g, ctx.registry, ctx.label)
+    return _section(ctx, "trends", charts.to_html(fig, alt, cap + ".") + charts.trend_legend_html())
+
+
+def _with_values(ctx, kpis: list[str]) -> tuple[list[str], list[str]]:
+    """(KPIs with at least one value in the trend window, KPIs without any)."""
+    t = ctx.trend
+    has = set(t.loc[t["value"].notna(), "kpi"])
+    return [k for k in kpis if k in has], [k for k in kpis if k not in has]
 
 
 # -- breakdowns --------------------------------------------------------------------------
@@ -402,8 +413,9 @@ def section_guardrail(ctx) -> Block:
         parts.append('<p class="note">Not compared: ' + esc("; ".join(g.unavailable)) + ".</p>")
     parts.append(f'<p class="note">{esc(g.rule)}</p>')
     labels = [p.label for p in ctx.trend_window]
-    if len(labels) >= 2:
-        fig, alt = charts.trend_grid(ctx.trend, [EFFICIENCY_KPI, *EXPERIENCE_KPIS], labels,
+    shown, _ = _with_values(ctx, [EFFICIENCY_KPI, *EXPERIENCE_KPIS])
+    if len(labels) >= 2 and shown:
+        fig, alt = charts.trend_grid(ctx.trend, shown, labels,
                                      ctx.cadence.grain, ctx.registry, ctx.label, ncols=2, panel_height=1.6)
         parts.append(charts.to_html(fig, alt, "Efficiency (AHT) next to the experience measures it can hurt."))
     return _section(ctx, "guardrail", "".join(parts))

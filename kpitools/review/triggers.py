@@ -79,7 +79,9 @@ def _check(trigger: Trigger, row: dict | None, scope: str, reg) -> TriggerResult
             return res
     if row.get("small_sample"):
         res.observed = float(x)
-        res.note = f"n too small ({int(row.get('n') or 0)} responses)"
+        n = row.get("n")
+        n = 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
+        res.note = f"n too small ({n} responses)"
         return res
     res.observed = float(x)
     res.status = "fired" if trigger.fires(float(x)) else "ok"
