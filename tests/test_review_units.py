@@ -245,3 +245,18 @@ def test_every_section_renders_on_interactions_only(interactions_only, cadence, 
 def test_no_complete_period_asks_for_one(interactions_only):
     with pytest.raises(kpitools.PeriodError, match="covers no complete month; pass --period"):
         open_review("monthly", data_dir=str(interactions_only), run_gate=False)
+
+
+def test_templates_fall_back_to_a_generated_demo_set(tmp_path, monkeypatch):
+    """Run from a checkout without data/demo, the templates' default parameters still work."""
+    from kpitools.review import context
+
+    monkeypatch.setattr(context, "project_root", lambda: tmp_path)
+    monkeypatch.chdir(tmp_path)
+    folder, note = context.resolve_data_dir("data/demo")
+    assert (folder / "interactions.parquet").is_file()
+    assert "small generated demo data set" in note
+    ctx = open_review("weekly", data_dir="data/demo", run_gate=False)
+    assert ctx.data_note == note and ctx.data_dir == folder
+    with pytest.raises(DataError, match="data folder elsewhere does not exist"):
+        context.resolve_data_dir("elsewhere")
