@@ -294,6 +294,8 @@ def test_offsets_and_time_zone_conversion_match(tmp_path, spark):
         c["answered_at"] = pd.Timestamp(c["answered_at"]).tz_convert("Asia/Kolkata").isoformat()
         c["ended_at"] = pd.Timestamp(c["ended_at"]).tz_convert("UTC").isoformat()
         rows.append(c)
+    # answered 20 s after arrival, across the spring-forward hour: wall clock says 1 h 20 s
+    rows.append(contact("dst", "2026-03-29T00:59:50+00:00", wait=20, customer="c9", issue="x"))
     frame = pd.DataFrame(rows)
     csv = write_data(tmp_path / "csv", "csv", interactions=frame)
     typed = frame.copy()
@@ -308,6 +310,12 @@ def test_offsets_and_time_zone_conversion_match(tmp_path, spark):
         want = compute_measures(duck, periods, by="hour").frame
         got = compute_measures(spk, periods, by="hour").frame
         pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=REL, check_dtype=False)
+        # both engines do wall-clock arithmetic on business-local time (docs/engines.md)
+        for d in (duck, spk):
+            wait = d.backend.dialect.seconds_between("arrived_at", "answered_at")
+            row = d.sql(f"SELECT {wait} AS w, CAST(answered_at AS STRING) AS a FROM interactions "
+                        "WHERE interaction_id = 'dst'")
+            assert (row["w"][0], row["a"][0]) == (3620.0, "2026-03-29 02:00:10"), d
         assert spk.coverage == duck.coverage == (pd.Timestamp("2026-03-28").date(),
                                                  pd.Timestamp("2026-03-29").date())
         results.append(got)
