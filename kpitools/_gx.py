@@ -76,9 +76,13 @@ def _do_import() -> None:
     # pyspark is slow and, where __main__ has no spec (pytest-xdist workers, some kernels),
     # pyspark.sql.connect calls sys.exit(0). So GX sees pyspark as absent; the block is
     # lifted right after, so `import pyspark` works again for anyone who needs it.
+    # When pyspark is already imported (the gate on Spark, kpitools/_validation_spark.py),
+    # GX must see it; only Spark Connect, which kpitools never uses, stays hidden.
     blocked = "pyspark" not in sys.modules
-    if blocked:
-        sys.modules["pyspark"] = None  # type: ignore[assignment]
+    hidden = "pyspark" if blocked else "pyspark.sql.connect"
+    block = hidden not in sys.modules
+    if block:
+        sys.modules[hidden] = None  # type: ignore[assignment]
     try:
         _defer(DEFERRED_MODULES)
         os.environ["GX_ANALYTICS_ENABLED"] = "False"  # no usage statistics, ever
@@ -90,21 +94,43 @@ def _do_import() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         _import_state["gx"] = gx
         _import_state["ProgressBarsConfig"] = ProgressBarsConfig
+        _import_state["pyspark"] = not blocked
     except BaseException as exc:  # noqa: BLE001 - reported by gx() in the caller's thread
         _import_state["error"] = exc
     finally:
-        if blocked and sys.modules.get("pyspark", 0) is None:
-            del sys.modules["pyspark"]
+        if block and sys.modules.get(hidden, 0) is None:
+            del sys.modules[hidden]
 
 
-def start_import() -> None:
-    """Begin importing GX on a background thread (idempotent)."""
+def start_import(spark: bool = False) -> None:
+    """Begin importing GX on a background thread (idempotent).
+
+    ``spark``: the gate runs on Spark DataFrames, so GX must be imported with PySpark
+    visible; a GX imported earlier in this process without it is imported again."""
+    if spark:
+        _with_pyspark()
     with _import_lock:
         if "thread" in _import_state or "gx" in _import_state:
             return
         thread = threading.Thread(target=_do_import, name="kpitools-gx-import", daemon=True)
         _import_state["thread"] = thread
         thread.start()
+
+
+def _with_pyspark() -> None:
+    """Import PySpark before GX; forget a GX that was imported with PySpark hidden."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyspark.sql  # noqa: F401
+    thread = _import_state.get("thread")
+    if thread is not None:
+        thread.join()
+    with _import_lock:
+        if "gx" in _import_state and not _import_state.get("pyspark"):
+            for name in [m for m in sys.modules
+                         if m == "great_expectations" or m.startswith("great_expectations.")]:
+                del sys.modules[name]
+            _import_state.clear()
 
 
 def gx():
@@ -192,9 +218,12 @@ def reported_column(exp: dict) -> str | None:
 
 # -- running ---------------------------------------------------------------------------------
 class Runner:
-    """One ephemeral GX context, one pandas data source, one asset per frame."""
+    """One ephemeral GX context, one pandas data source, one asset per frame.
 
-    def __init__(self):
+    ``spark=True``: a Spark data source instead, for frames that wrap a Spark DataFrame in
+    ``.df`` (kpitools/_validation_spark.py); GX's Spark engine then computes every metric."""
+
+    def __init__(self, spark: bool = False):
         mod = gx()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -205,7 +234,10 @@ class Runner:
                 pass
             self.context.variables.progress_bars = _import_state["ProgressBarsConfig"](
                 globally=False, metric_calculations=False)
-            source = self.context.data_sources.add_pandas("kpitools")
+            if spark:
+                source = self.context.data_sources.add_spark("kpitools")
+            else:
+                source = self.context.data_sources.add_pandas("kpitools")
             # One asset and batch definition serve every frame: each addition makes the
             # context re-serialise its whole config, which costs more than the checks.
             asset = source.add_dataframe_asset(name="frames in scope")
@@ -215,7 +247,7 @@ class Runner:
     def _batch(self, frame_name: str, frame):
         if frame_name not in self._batches:
             self._batches[frame_name] = self._definition.get_batch(
-                batch_parameters={"dataframe": frame})
+                batch_parameters={"dataframe": getattr(frame, "df", frame)})
         return self._batches[frame_name]
 
     def run(self, suite_name: str, frame_name: str, frame, expectations: list[dict]) -> dict[str, dict]:
@@ -320,7 +352,9 @@ def text_value(value) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "empty"
-        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:.1f}"
     text = str(value)
     if text in ("NaT", "nan", "<NA>", "None"):
         return "empty"

@@ -37,13 +37,15 @@ from pathlib import Path
 
 from . import _gx
 from . import _validation_data as vd
-from .errors import DataError, KpitoolsError, ValidationFailed
+from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
 from .loading import Dataset, load
 from .periods import Period
 from .registry import registry as default_registry
 from .schema import TABLES
 
 __all__ = ["ValidationReport", "validate", "run_cli", "scope_periods"]
+
+ENGINES = ("duckdb", "spark")  # spark: kpitools/_validation_spark.py, docs/engines.md
 
 FRAME_TABLE = {"agent_days": "agent_activity", "daily_volume": "interactions",
                "weekly_responses": "surveys"}
@@ -216,7 +218,8 @@ def scope_periods(period) -> list[Period]:
 
 
 # -- the gate ----------------------------------------------------------------------------------
-def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
+def validate(data, period=None, *, suites_dir=None, engine: str | None = None, spark=None,
+             spark_master: str | None = None) -> ValidationReport:
     """Run the stored GX suites on ``data`` (a Dataset or a folder) for ``period``.
 
     Parameters
@@ -224,6 +227,9 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
     data : a :class:`~kpitools.loading.Dataset` or a data folder path
     period : a label (``2026-W10``), a :class:`~kpitools.periods.Period`, or None for all rows
     suites_dir : folder of suite JSON files (default: the project's ``expectations/``)
+    engine : ``duckdb`` (default) or ``spark``: the frames are Spark DataFrames and GX's Spark
+        engine checks them (default ``spark`` for a dataset loaded with ``engine="spark"``);
+        ``spark`` / ``spark_master`` as in :func:`kpitools.load`
 
     Returns
     -------
@@ -231,8 +237,9 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
     ConfigError when the stored suites themselves are broken.
     """
     t0 = time.perf_counter()
-    _gx.start_import()  # overlaps the GX import with the DuckDB work below
-    periods = scope_periods(period) if period is not None else None
+    on_spark = (engine or getattr(data, "engine", "duckdb")) == "spark"
+    _gx.start_import(spark=on_spark)  # overlaps the GX import with the DuckDB work below
+    periods = scope_periods(period) if period not in (None, "") else None
     ranges = vd.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
     scope = None
     if periods:
@@ -245,14 +252,24 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
     report = ValidationReport(results=[], scope=scope, rows_checked={}, generated_at=generated)
 
     staged = None
-    if isinstance(data, Dataset):
+    if on_spark:
+        from . import _validation_spark as vspark
+
+        report.data_path = str(getattr(data, "path", data))
+        try:
+            staged, report.load_error = vspark.stage(data, spark=spark, spark_master=spark_master)
+        except DataError as exc:
+            report.results.append(_unreadable_record(None, str(exc)))
+            report.timings["total"] = time.perf_counter() - t0
+            return report
+    elif isinstance(data, Dataset):
         report.data_path = str(data.path)
         staged = vd.stage_dataset(data)
     else:
         report.data_path = str(data)
         try:
             staged = vd.stage_dataset(load(data))
-        except DataError as exc:
+        except (DataError, ConfigError) as exc:  # e.g. bad values, or a broken targets.yaml
             report.load_error = str(exc)
             timezone = default_registry.parameters.get("business_timezone", "UTC")
             try:
@@ -265,11 +282,11 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
         for table, message in staged.problems:
             report.results.append(_unreadable_record(table, message))
         primary = (periods[0].start, periods[0].end) if periods else None
-        frames = vd.build_frames(staged, ranges, primary)
+        frames = (vspark if on_spark else vd).build_frames(staged, ranges, primary)
         report.rows_checked = {t: len(frames[t]) for t in TABLES if t in frames}
         t1 = time.perf_counter()
         report.timings["prepare"] = t1 - t0
-        runner = _gx.Runner()
+        runner = _gx.Runner(spark=on_spark)
         t2 = time.perf_counter()
         report.timings["gx_start"] = t2 - t1
         report.gx_version = _gx.gx_version()
@@ -283,9 +300,12 @@ def validate(data, period=None, *, suites_dir=None) -> ValidationReport:
                     _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
         report.timings["gx_validate"] = time.perf_counter() - t2
     finally:
-        vd.drop_views(staged)
-        if not isinstance(data, Dataset):  # our own connection (loaded or staged here)
-            staged.con.close()
+        if on_spark:
+            staged.close()
+        else:
+            vd.drop_views(staged)
+            if not isinstance(data, Dataset):  # our own connection (loaded or staged here)
+                staged.con.close()
     report.timings["total"] = time.perf_counter() - t0
     return report
 
@@ -354,6 +374,8 @@ def _fill(rec: dict, raw: dict, exp: dict) -> None:
     kwargs = exp.get("kwargs", {})
     if "column_set" in kwargs:
         missing = ((res.get("details") or {}).get("mismatched") or {}).get("missing") or []
+        if missing:
+            rec["column"] = ", ".join(missing)
         rec["unexpected_count"] = len(missing)
         rec["element_count"] = len(kwargs["column_set"])
         rec["examples"] = list(missing)[: _gx.MAX_EXAMPLES]
@@ -395,7 +417,9 @@ def run_cli(args) -> int:
     """``kpitools validate``: print the report (text or JSON); exit 1 on a critical failure."""
     fmt = getattr(args, "format", "text") or "text"
     try:
-        report = validate(args.data, period=getattr(args, "period", None))
+        report = validate(args.data, period=getattr(args, "period", None),
+                          engine=getattr(args, "engine", None),
+                          spark_master=getattr(args, "spark_master", None))
     except KpitoolsError:
         raise  # the CLI prints "error: …" (bad period label, broken suite files)
     except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst

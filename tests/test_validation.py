@@ -577,9 +577,10 @@ def test_cli_json_missing_column_and_bad_timestamp(fixture_copy):
     out = json.loads(proc.stdout)
     assert out["ok"] is False and out["scope"]["periods"] == ["2026-W03", "2026-W02", "2025-W03"]
     failed = {(r["table"], r["column"], r["expectation"]): r for r in out["results"] if r["success"] is False}
-    assert set(failed) == {("surveys", None, "expect_table_columns_to_match_set"),
+    assert set(failed) == {("surveys", "interaction_id", "expect_table_columns_to_match_set"),
                            ("interactions", "arrived_at", "expect_column_values_to_be_null")}
-    assert failed[("surveys", None, "expect_table_columns_to_match_set")]["examples"] == ["interaction_id"]
+    missing = failed[("surveys", "interaction_id", "expect_table_columns_to_match_set")]
+    assert missing["examples"] == ["interaction_id"] and missing["unexpected_count"] == 1
     ts = failed[("interactions", "arrived_at", "expect_column_values_to_be_null")]
     assert ts["examples"] == ["T0113"] and ts["example_values"] == ["16/01/2026 12h11"]
     assert ts["severity"] == "critical" and ts["unexpected_count"] == 1
