@@ -181,7 +181,10 @@ class ValidationReport:
                 size = f" — {count:,} of {total:,} {'row' if total == 1 else 'rows'}" if total is not None \
                     else f" — {count:,} rows"
             lines.append(f"{r['severity'].upper():8s} {where}: {r['expectation']}{size}")
-            lines.append(f"         {r['description']}")
+            if r["expectation"] == "readable_file":
+                lines.append(f"         {r['description']}")
+            else:
+                lines.append(f"         expected: {r['description']}")
             if r.get("error"):
                 lines.append(f"         error: {r['error']}")
             examples = _example_text(r)
