@@ -146,7 +146,8 @@ def _draw_target(ax, target, direction, unit):
 
 # -- trends ------------------------------------------------------------------------------
 def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: str,
-               registry, current: str, ncols: int = 3, panel_height: float = 1.75) -> tuple[Figure, str]:
+               registry, current: str, ncols: int = 3, panel_height: float = 1.75,
+               titles: dict[str, str] | None = None) -> tuple[Figure, str]:
     """Small multiples of each KPI over the trend window, target drawn, current period
     marked in its RAG colour and shape; partial periods hollow, small samples grey."""
     n = len(kpis)
@@ -163,7 +164,8 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             sub["x"] = sub["period"].map(x_of)
             sub = sub.sort_values("x")
             ok = sub["value"].notna()
-            title = kpi.label + (f" [{sub['variant'].iloc[0]}]" if len(sub) and sub["variant"].iloc[0] else "")
+            title = (titles or {}).get(kid) or (
+                kpi.label + (f" [{sub['variant'].iloc[0]}]" if len(sub) and sub["variant"].iloc[0] else ""))
             ax.set_title(title, loc="left")
             if kpi.unit == "count":
                 partial = sub["partial"].astype(bool).tolist()
@@ -207,7 +209,9 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             ax.set_ylabel(unit_label(kpi.unit), labelpad=2)
             ax.set_xlabel("")
             ax.set_xlim(-0.6, len(labels) - 0.4)
-            step = max(1, math.ceil(len(labels) / (7 if grain == "week" else 5) * 3 / ncols))
+            tick_room = 0.42 if grain == "week" else 0.55  # inches per tick label
+            max_ticks = max(2, int(TEXT_WIDTH_IN / ncols / tick_room))
+            step = max(1, math.ceil(len(labels) / max_ticks))
             ticks = list(range(len(labels) - 1, -1, -step))[::-1]
             ax.set_xticks(ticks)
             ax.set_xticklabels([short_label(labels[t], grain) for t in ticks])

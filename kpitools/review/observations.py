@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
-from .guardrail import finding_sentence, mid, summary_sentence
+from .guardrail import mid, summary_sentence
 from .heat import WEEKDAYS
 from .triggers import first_sentence, rule_text, top_rules
 
@@ -46,14 +46,16 @@ def target_clause(row: dict) -> str:
         return ""
     t = fmt_value(target, row["unit"])
     direction = row.get("direction")
+    # "75.0 %, below the 75.0 % target" reads like a mistake: say how close it is.
+    just = "just " if status != "green" and fmt_value(row.get("value"), row["unit"]) == t else ""
     if status == "green":
         return f", within the {t} band" if direction == "band" else f", meeting the {t} target"
     if direction == "band":
         clause = f", outside the {t} band"
     elif direction == "higher":
-        clause = f", below the {t} target"
+        clause = f", {just}below the {t} target"
     else:
-        clause = f", above the {t} target"
+        clause = f", {just}above the {t} target"
     return clause + (" (critical)" if status == "red" else "")
 
 
@@ -306,7 +308,7 @@ def guardrail(ctx) -> list[str]:
     g = ctx.guardrail
     if not g.fired:
         return ["Handle time did not improve at the expense of FCR, CSAT or repeat contacts."]
-    return [summary_sentence(g), finding_sentence(g.findings[0])]
+    return [summary_sentence(g)]
 
 
 def triggers(ctx) -> list[str]:

@@ -396,7 +396,11 @@ def section_guardrail(ctx) -> Block:
     cls = "alert" if g.fired else "calm"
     parts = [f'<div class="guardrail-line {cls}"><p><strong>{esc(headline(g, ctx.cadence.grain))}</strong></p>']
     if g.fired:
-        parts.append(bullets([finding_sentence(f) for f in g.findings]))
+        shown = sorted(g.findings, key=lambda f: f.scope != "All contacts")
+        lines = [finding_sentence(f) for f in shown[:4]]
+        if len(shown) > 4:
+            lines.append("Also: " + "; ".join(f"{f.scope} against {f.against}" for f in shown[4:]) + ".")
+        parts.append(bullets(lines))
     parts.append("</div>")
     if g.table is not None and len(g.table):
         kpis = [EFFICIENCY_KPI, *EXPERIENCE_KPIS]
@@ -416,7 +420,9 @@ def section_guardrail(ctx) -> Block:
     shown, _ = _with_values(ctx, [EFFICIENCY_KPI, *EXPERIENCE_KPIS])
     if len(labels) >= 2 and shown:
         fig, alt = charts.trend_grid(ctx.trend, shown, labels,
-                                     ctx.cadence.grain, ctx.registry, ctx.label, ncols=2, panel_height=1.6)
+                                     ctx.cadence.grain, ctx.registry, ctx.label, ncols=4, panel_height=1.75,
+                                     titles={"aht": "AHT", "fcr": "FCR", "csat": "CSAT",
+                                             "repeat_contact_rate": "Repeat contacts"})
         parts.append(charts.to_html(fig, alt, "Efficiency (AHT) next to the experience measures it can hurt."))
     return _section(ctx, "guardrail", "".join(parts))
 
