@@ -253,3 +253,22 @@ def test_stub_writes_observations_once(root, tmp_path):
                  "--commentary", str(tmp_path)])
     assert again.returncode != 0 and "already exists" in again.stderr
     assert path.read_text("utf-8") == text
+
+
+def test_unreadable_data_fails_the_gate_not_the_render(root, tmp_path):
+    """A value the loader rejects goes through the data-quality gate: exit 1, every problem
+    listed, nothing written."""
+    import pandas as pd
+
+    data = small_data(root)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    frame = pd.read_parquet(data / "interactions.parquet").astype({"arrived_at": str})
+    frame.loc[5, "arrived_at"] = "yesterday at noon"
+    frame.to_csv(bad / "interactions.csv", index=False)
+    out = tmp_path / "out"
+    proc = run(["report", "weekly", "--data", str(bad), "--out", str(out)])
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "error: the data failed validation, so no review was built" in proc.stderr
+    assert "'yesterday at noon'" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (out / "weekly").exists()

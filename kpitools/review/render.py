@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import KpitoolsError, RenderError, ValidationFailed
+from ..errors import DataError, KpitoolsError, RenderError, ValidationFailed
 from .cadence import get_cadence
 
 TEMPLATE_FOLDER = "review"  # kpitools/templates/review: nbconvert template + CSS
@@ -125,6 +125,21 @@ def run_validation(data, label: str, folder: Path) -> Path:
     return path
 
 
+def gate_unloadable(folder: Path, period: str | None, exc: DataError):
+    """The loader rejected the folder: let the gate list every problem (it reads leniently),
+    so `kpitools report` fails like `kpitools validate` does. Re-raise ``exc`` if the gate
+    finds nothing critical."""
+    try:
+        from ..validation import validate
+    except ImportError:
+        raise exc from None
+    report = validate(str(folder), period=period or None)
+    if not report.ok:
+        raise ValidationFailed("the data failed validation, so no review was built:\n"
+                               + report.format_text()) from None
+    raise exc from None
+
+
 def _failure_message(exc, cadence: str, label: str, failed_dir: Path) -> str:
     """One or two lines naming the section and the error, never a traceback."""
     where = ""
@@ -211,7 +226,10 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
     folder, _note = resolve_data_dir(data_dir)
     prog = Progress(cad.name, progress)
     with prog.step("load", f"loading {folder}"):
-        data = load(folder, targets=targets or None)
+        try:
+            data = load(folder, targets=targets or None)
+        except DataError as exc:
+            gate_unloadable(folder, period, exc)
         p = resolve_period(cad, period, data)
     prog.prefix = f"{cad.name} {p.label}"
     cdir = Path(commentary_dir).resolve() if commentary_dir else folder / "commentary"
