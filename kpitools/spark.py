@@ -237,6 +237,10 @@ class SparkDataset:
             raise DataError(f"{self.path}: no {table} table in the data")
         return self.spark.table(table)
 
+    def source_columns(self, table: str) -> list[str]:
+        """The columns of the table's file as read (before canonical casting)."""
+        return list(self.spark.table(RAW_PREFIX + table).columns)
+
     @property
     def coverage(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last day with contacts (business time)."""
