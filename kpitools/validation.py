@@ -1,9 +1,13 @@
 """The data-quality gate: Great Expectations suites over the rows a review needs.
 
-The suites are stored as GX JSON in ``expectations/`` — one per table, one for consistency
-between tables, one for completeness and plausibility. Each expectation's ``meta`` names a
-``check`` id, a ``severity`` (``critical`` stops a review, ``warning`` is reported) and a
-one-line ``description``. DuckDB cuts the rows to the review's scope and builds the joined or
+The suites are stored as GX JSON in ``expectations/`` — one per table (``interactions``,
+``surveys``, ``agent_activity``, ``agents``, ``costs``, ``qa``), ``cross_table`` for
+consistency between tables and ``plausibility`` for completeness (warnings only). Each
+expectation's ``meta`` names a ``check`` id, a ``severity`` (``critical`` stops a review,
+``warning`` is reported; GX's own ``severity`` field says the same) and a one-line
+``description``; expectations that run on a derived frame name it in ``meta.frame``
+(``agent_days``, ``daily_volume``, ``weekly_responses``) and the tables they need in
+``meta.requires``. DuckDB cuts the rows to the review's scope and builds the joined or
 aggregated frames cross-table checks need; GX runs every check on pandas frames in one
 ephemeral, offline context.
 
