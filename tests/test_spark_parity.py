@@ -13,6 +13,7 @@ PySpark fails the run: CI installs ``kpitools[spark]`` and must never go green w
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import math
@@ -400,3 +401,115 @@ def test_engine_option_errors_are_one_line(fixture_data, tmp_path):
     with pytest.raises(kpitools.ConfigError, match="unknown engine 'flink'"):
         kpitools.load(folder, engine="flink")
     assert Path(folder, "interactions.parquet").is_file()
+
+
+# -- the data-quality gate on Spark ------------------------------------------------------------
+CLEAN = Path(__file__).resolve().parent / "fixtures" / "clean"
+
+
+def _fixture_copy(tmp_path: Path, edit=None) -> Path:
+    """The hand-made clean fixture, optionally with one defect seeded by test_validation's
+    helpers (T0114: a handled social contact on Fri 2026-01-16, arrived 13:11)."""
+    from test_validation import Fixture
+
+    folder = tmp_path / "fixture"
+    folder.mkdir()
+    for f in CLEAN.glob("*.csv"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    if edit:
+        edit(Fixture(folder))
+    return folder
+
+
+def _plain(v):
+    """One spelling per value: DuckDB hands dates over as midnight datetimes, pandas NA …"""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        v = dt.datetime.combine(v, dt.time())
+    return v
+
+
+@pytest.mark.parametrize("case, label", [("clean", None), ("unreadable timestamp", "2026-W03")])
+def test_gate_frames_on_spark_equal_the_duckdb_frames(tmp_path, spark, case, label):
+    """The Spark gate's frames (kpitools/_validation_spark.py) hold the rows, columns, keys
+    and order of the DuckDB gate's (kpitools/_validation_data.py) — for the clean fixture
+    (all rows), and for a folder the loader rejects (lenient read, the bad text kept aside),
+    scoped to a review period."""
+    from kpitools import _validation_data as vd
+    from kpitools import _validation_spark as vs
+    from kpitools.spark import collect_frame
+    from kpitools.validation import scope_periods
+
+    edit = None
+    if case == "unreadable timestamp":
+        from test_validation import set_
+
+        edit = set_("interactions", "T0114", "arrived_at", "yesterday")
+    folder = _fixture_copy(tmp_path, edit)
+    try:
+        duck, duck_error = vd.stage_dataset(kpitools.load(folder)), None
+    except kpitools.DataError as exc:
+        duck, duck_error = vd.stage_folder(folder, "UTC"), str(exc)
+    spk, spark_error = vs.stage(folder, spark=spark)
+    assert spark_error == duck_error
+    assert (duck_error is None) == (case == "clean")
+    try:
+        periods = scope_periods(label) if label else None
+        ranges = vd.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
+        primary = (periods[0].start, periods[0].end) if periods else None
+        want = vd.build_frames(duck, ranges, primary)
+        got = vs.build_frames(spk, ranges, primary)
+        assert sorted(got) == sorted(want)
+        assert len(want) == 9  # six tables, agent days, daily volume, weekly responses
+        rows = {}
+        for name, frame in want.items():
+            g = collect_frame(got[name].df)
+            assert list(g.columns) == list(frame.columns), name
+            assert len(got[name]) == len(frame) > 0, name
+            for k, (a, b) in enumerate(zip(g.itertuples(index=False), frame.itertuples(index=False),
+                                           strict=True)):
+                assert [_plain(v) for v in a] == [_plain(v) for v in b], (name, k)
+            rows[name] = g
+        if case == "clean":
+            assert len(rows["interactions"]) == 310  # every row: 31 contacts a week, 10 weeks
+        else:
+            ix = rows["interactions"]
+            assert ix.loc[ix["_key"] == "T0114", "arrived_at__unreadable"].tolist() == ["yesterday"]
+    finally:
+        vd.drop_views(duck)
+        duck.con.close()
+        spk.close()
+
+
+GATE_KEYS = ["suite", "check", "table", "column", "expectation", "severity", "success",
+             "unexpected_count", "element_count", "unexpected_percent", "examples",
+             "example_values", "skipped", "error"]
+
+
+def test_validate_on_spark_reports_what_the_pandas_gate_reports(tmp_path, spark):
+    """The stored GX suites, run by GX's Spark engine on Spark DataFrames, give the same
+    record for every expectation as the pandas run — success, counts, examples, skips — on
+    the clean fixture with one seeded defect (T0114 answered a minute before it arrived):
+    that one check fails on both, with the same example, and the other ~90 pass on both.
+    (One GX run on Spark costs 30-60 s, so the clean fixture alone is compared frame by
+    frame above rather than run through GX a second time.)"""
+    from test_validation import set_
+
+    from kpitools.validation import validate
+
+    folder = _fixture_copy(tmp_path, set_("interactions", "T0114", "answered_at", "2026-01-16T13:10:00"))
+    want = validate(folder, "2026-W03")
+    got = validate(folder, "2026-W03", engine="spark", spark=spark)
+    assert len(got.results) == len(want.results) > 80
+    for g, w in zip(got.results, want.results, strict=True):
+        assert {k: g[k] for k in GATE_KEYS} == {k: w[k] for k in GATE_KEYS}, w["check"]
+    assert got.rows_checked == want.rows_checked
+    assert [r["check"] for r in got.failures] == ["answered_after_arrival"]
+    assert got.failures[0]["examples"] == ["T0114"] and got.failures[0]["unexpected_count"] == 1
+    assert not got.ok and not want.ok
+    assert sum(r["success"] is True for r in got.results) >= 80
