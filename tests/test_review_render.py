@@ -197,7 +197,9 @@ def _digest(folder: Path) -> dict[str, str]:
 
 def test_broken_template_keeps_the_previous_review(root, tmp_path):
     good = rendered(root, "weekly")
-    folder = Path(good["folder"])
+    # a copy of the good review in a folder of its own (other tests read the shared one)
+    folder = tmp_path / "reports" / "weekly" / good["period"]
+    shutil.copytree(good["folder"], folder)
     before = _digest(folder)
     templates = tmp_path / "templates"
     shutil.copytree(Path(__file__).parents[1] / "report_templates", templates)
@@ -212,6 +214,7 @@ def test_broken_template_keeps_the_previous_review(root, tmp_path):
     assert "deliberately broken section" in message and "Traceback" not in message
     assert len(message.splitlines()) <= 2
     assert _digest(folder) == before
+    assert sorted(p.name for p in folder.parent.iterdir()) == [good["period"], f"{good['period']}.failed"]
     failed = folder.with_name(f"{folder.name}.failed")
     assert (failed / f"weekly-{good['period']}.ipynb").is_file()  # kept for debugging
 

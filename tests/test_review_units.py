@@ -260,3 +260,17 @@ def test_templates_fall_back_to_a_generated_demo_set(tmp_path, monkeypatch):
     assert ctx.data_note == note and ctx.data_dir == folder
     with pytest.raises(DataError, match="data folder elsewhere does not exist"):
         context.resolve_data_dir("elsewhere")
+
+
+def test_issue_types_with_odd_names_and_too_many_for_a_chart(tmp_path):
+    from kpitools.review import section_issue_types
+
+    names = [f"type_{k}$cost" for k in range(29)] + ["<b>bold</b> & co"]
+    rows = [contact(f"i{k}-{j}", f"2026-03-0{2 + j}T10:0{j}:00", wait=5, issue=name, customer=f"c{k}{j}")
+            for k, name in enumerate(names) for j in range(k % 3 + 1)]
+    ctx = open_review("weekly", period="2026-W10", data_dir=str(write_data(tmp_path / "d", interactions=rows)),
+                      run_gate=False)
+    html = str(section_issue_types(ctx))
+    assert "The 20 issue types with the most handled contacts; the table lists all 30." in html
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html and "<b>bold</b>" not in html
+    assert html.count('<tr><td class="kpi">') == 30

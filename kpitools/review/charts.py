@@ -309,9 +309,23 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
 
 
 # -- bars by group -----------------------------------------------------------------------
+def plain(text) -> str:
+    """Data text for a chart label: no mathtext ($), underscores as spaces."""
+    return str(text).replace("_", " ").replace("$", r"\$")
+
+
+MAX_BARS = 20
+
+
 def issue_type_bars(frame: pd.DataFrame, registry) -> tuple[Figure, str]:
-    """AHT per issue type against each type's own target, FCR alongside."""
-    aht = frame[frame["kpi"] == "aht"].dropna(subset=["value"]).sort_values("value")
+    """AHT per issue type against each type's own target, FCR alongside (the MAX_BARS issue
+    types with the most handled contacts, so the chart fits a page)."""
+    aht = frame[frame["kpi"] == "aht"].dropna(subset=["value"])
+    handled = frame[frame["kpi"] == "handled"].set_index("issue_type")["value"]
+    if len(aht) > MAX_BARS:
+        keep = handled.reindex(aht["issue_type"]).fillna(0).sort_values(ascending=False).index[:MAX_BARS]
+        aht = aht[aht["issue_type"].isin(keep)]
+    aht = aht.sort_values("value")
     fcr = frame[frame["kpi"] == "fcr"].set_index("issue_type")
     n = len(aht)
     with mpl.rc_context({**STYLE, "axes.grid.axis": "x"}):
@@ -325,7 +339,7 @@ def issue_type_bars(frame: pd.DataFrame, registry) -> tuple[Figure, str]:
             if t is not None:
                 ax1.plot([t, t], [k - 0.42, k + 0.42], color=INK, lw=1.6)
         ax1.set_yticks(y)
-        ax1.set_yticklabels(aht["issue_type"].str.replace("_", " "))
+        ax1.set_yticklabels([plain(i) for i in aht["issue_type"]])
         ax1.xaxis.set_major_formatter(axis_formatter("seconds"))
         ax1.set_xlabel("average handle time (mm:ss); black tick: the issue type's target")
         ax1.set_title("AHT by issue type", loc="left")
@@ -371,28 +385,6 @@ def distribution(frame: pd.DataFrame, registry, kpis=("occupancy", "utilization"
             ax.set_title(f"{kpi.label} distribution", loc="left")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     alt = "Histograms of per-agent occupancy and utilization. " + "; ".join(alt_bits) + "."
-    return fig, alt
-
-
-def group_bars(frame: pd.DataFrame, dim: str, kid: str, registry, this: str, before: str) -> tuple[Figure, str]:
-    """One KPI by group, this period vs the previous one, target drawn."""
-    kpi = registry[kid]
-    sub = frame[frame["kpi"] == kid].dropna(subset=["value"]).sort_values("value")
-    groups = sub[dim].astype(str).tolist()
-    with mpl.rc_context({**STYLE, "axes.grid.axis": "x"}):
-        fig = figure(TEXT_WIDTH_IN * 0.62, 0.3 * len(groups) + 0.9)
-        ax = fig.subplots()
-        y = np.arange(len(groups))
-        ax.barh(y + 0.2, sub["value"], height=0.38, color=OKABE_ITO["blue"], label=this)
-        ax.barh(y - 0.2, sub["compare_value"], height=0.38, color=OKABE_ITO["sky"], alpha=0.7, label=before)
-        ax.set_yticks(y)
-        ax.set_yticklabels([g.replace("_", " ") for g in groups])
-        ax.xaxis.set_major_formatter(axis_formatter(kpi.unit))
-        ax.set_xlabel(f"{kpi.label.lower()} ({unit_label(kpi.unit)})")
-        ax.legend(loc="lower right", fontsize=6.5)
-        ax.set_title(f"{kpi.label} by {dim.replace('_', ' ')}", loc="left")
-    alt = (f"Bar chart of {kpi.label.lower()} by {dim} for {this} and {before}: "
-           + "; ".join(f"{g} {fmt_value(v, kpi.unit)}" for g, v in zip(groups, sub["value"], strict=True)) + ".")
     return fig, alt
 
 

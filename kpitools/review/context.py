@@ -327,8 +327,9 @@ def _read_validation(path: str | os.PathLike | None) -> tuple[dict | None, Path 
         raise DataError(f"validation summary {p} is not valid JSON: {exc}") from None
 
 
-def run_validation(data, label: str) -> dict | None:
-    """Run the data-quality gate in this process; None when the gate is not installed."""
+def validate_here(data, label: str) -> dict | None:
+    """Run the data-quality gate in this (notebook) process; None when it is not installed.
+    `kpitools report` runs it once in its own process instead and passes the JSON."""
     try:
         from ..validation import validate
     except ImportError:
@@ -361,7 +362,7 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     commentary = read_commentary(cdir / f"{p.label}.md", cad)
     validation, vpath = _read_validation(validation_json)
     if validation is None and run_gate:
-        validation = run_validation(data, p.label)
+        validation = validate_here(data, p.label)
     when = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now()
     tfile = Path(targets_file) if targets_file else (
         folder / "targets.yaml" if (folder / "targets.yaml").is_file() else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import __version__
-from ..formatting import fmt_value
+from ..formatting import fmt_change, fmt_value
 from ..formulas import describe_terms
 from . import charts, dq
 from .cadence import SECTIONS
@@ -83,7 +83,6 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
     if with_change and not missing(row.get("change")):
         b = _better(row)
         cls = {True: "better", False: "worse"}.get(b, "neutral")
-        from ..formatting import fmt_change
         inner += f'<br/><span class="delta {cls}">{esc(fmt_change(row["change"], row["unit"]))}</span>'
     return f'<td class="num">{inner}</td>'
 
@@ -307,7 +306,10 @@ def section_issue_types(ctx) -> Block:
                 colgroup=["30%", "14%", "20%", "16%", "20%"])
     src = (f"AHT targets by issue type come from {esc(ctx.targets_file.name)}."
            if ctx.targets_file else "No targets file: every issue type has the catalogue's AHT target.")
-    return _section(ctx, "issue_types", charts.to_html(fig, alt) + tbl
+    n_types = len(aht)
+    cap = (f"The {charts.MAX_BARS} issue types with the most handled contacts; the table lists all {n_types}."
+           if n_types > charts.MAX_BARS else "")
+    return _section(ctx, "issue_types", charts.to_html(fig, alt, cap) + tbl
                     + f'<p class="note">{src}</p>' + _glyph_legend())
 
 
