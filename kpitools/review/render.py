@@ -288,6 +288,9 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
     except Exception as exc:  # papermill, nbconvert, WeasyPrint: one clear line, no traceback
         _keep_failed(tmp, failed)
         raise RenderError(_failure_message(exc, cad.name, p.label, failed)) from None
+    except BaseException:  # Ctrl-C: leave no half-written folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     with prog.step("publish", f"publishing to {final}"):
         _publish(tmp, final)
         shutil.rmtree(failed, ignore_errors=True)
