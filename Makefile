@@ -59,7 +59,7 @@ quarterly-report: $(DEMO_STAMP) ## Build the quarterly review into reports/quart
 reports: weekly-report monthly-report quarterly-report ## Build all three reviews
 
 test: $(STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 --dist loadgroup tests
 	$(PY) -m pytest --nbval-lax -p no:randomly notebooks report_templates
 
 lint: $(STAMP) ## Lint the package and tests with ruff

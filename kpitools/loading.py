@@ -191,7 +191,7 @@ def _describe(con, src: SourceFile) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _table_sql(con, src: SourceFile) -> str:
+def _table_sql(con, src: SourceFile, unique: str | None = None) -> str:
     """SELECT that yields the canonical columns of one source file, after checking it."""
     table = TABLES[src.table]
     columns = _describe(con, src)
@@ -208,7 +208,7 @@ def _table_sql(con, src: SourceFile) -> str:
             checks.append((col.name, bad, f"is not {good}"))
         if col.name in columns:
             checks += value_rules(src.table, col, f'"{col.name}"')
-    _run_checks(con, src, checks)
+    _run_checks(con, src, checks, unique if unique in columns else None)
     return ", ".join(selects)
 
 
@@ -246,18 +246,24 @@ def describe_problem(src: SourceFile, column: str, row: int, value, what: str, c
     return f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}"
 
 
-def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]]) -> None:
-    """Count bad values per check in one pass; only when some exist, find the first row of
-    each (a second pass with row numbers, which is slower, so clean files skip it)."""
-    if not checks:
+def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]],
+                unique: str | None = None) -> None:
+    """Count bad values per check (and repeated ``unique`` ids) in one pass; only when some
+    exist, find the first row of each (a second pass with row numbers, which is slower, so
+    clean files skip it)."""
+    if not checks and not unique:
         return
-    counts_sql = ", ".join(f"COUNT(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
+    counts_sql = [f"COUNT(*) FILTER (WHERE {cond})" for _, cond, _ in checks]
+    if unique:
+        counts_sql.append(f'COUNT("{unique}") - COUNT(DISTINCT "{unique}")')
     try:
-        counts = con.execute(f"SELECT {counts_sql} FROM {src.reader}").fetchall()[0]
+        counts = con.execute(f"SELECT {', '.join(counts_sql)} FROM {src.reader}").fetchall()[0]
     except duckdb.Error as exc:
         raise DataError(f"{src.path}: cannot read this file ({str(exc).splitlines()[0]})") from None
-    failing = [(check, n) for check, n in zip(checks, counts, strict=True) if n]
+    failing = [(check, n) for check, n in zip(checks, counts, strict=False) if n]
     if not failing:
+        if unique and counts[-1]:
+            _check_unique_ids(con, src)
         return
     aggs = []
     for k, ((column, cond, _), _) in enumerate(failing):
@@ -297,7 +303,8 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
     materialize : copy into DuckDB tables (default: yes for CSV, views over Parquet)
     targets : a targets YAML; default ``<path>/targets.yaml`` when present
     params : overrides of the registry parameters (e.g. ``{"short_abandon_s": 10}``)
-    check_unique : check that interaction ids are unique (one extra pass over the file)
+    check_unique : check that interaction ids are unique (counted in the same pass as the
+        other value checks)
 
     Examples
     --------
@@ -317,9 +324,7 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
     except duckdb.Error:
         raise DataError(f"unknown time zone {merged.get('business_timezone')!r}") from None
     for name, src in files.items():
-        select = _table_sql(con, src)
-        if name == "interactions" and check_unique:
-            _check_unique_ids(con, src)
+        select = _table_sql(con, src, "interaction_id" if name == "interactions" and check_unique else None)
         as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
         kind = "TABLE" if as_table else "VIEW"
         con.execute(f"DROP VIEW IF EXISTS {name}")

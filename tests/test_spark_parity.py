@@ -42,6 +42,9 @@ from kpitools.engine import compute_measures  # noqa: E402
 from kpitools.formulas import kpi_frame  # noqa: E402
 from kpitools.periods import Period  # noqa: E402
 
+# Every Spark test on one xdist worker (`make test` uses --dist loadgroup): one JVM, one session.
+pytestmark = pytest.mark.xdist_group("spark")
+
 REL = 1e-9
 VARIANTS = ["exclude_short", "negative", "ignore", "positive"]
 NUMERIC = ["value", "numerator", "denominator", "n", "target", "warning", "critical",
