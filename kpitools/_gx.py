@@ -130,6 +130,17 @@ def _with_pyspark() -> None:
             for name in [m for m in sys.modules
                          if m == "great_expectations" or m.startswith("great_expectations.")]:
                 del sys.modules[name]
+            # pydantic v1 remembers every validator function by qualified name and refuses to
+            # define one twice, so GX's second import would fail with "duplicate validator
+            # function"; forget GX's own entries so the fresh import can declare them again.
+            try:
+                from pydantic.v1 import class_validators
+            except ImportError:  # pragma: no cover - pydantic 1.x
+                from pydantic import class_validators
+            registered = getattr(class_validators, "_FUNCS", None)
+            if isinstance(registered, set):
+                registered.difference_update(
+                    {ref for ref in registered if ref.startswith("great_expectations.")})
             _import_state.clear()
 
 
