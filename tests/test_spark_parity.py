@@ -534,3 +534,21 @@ def test_gx_imported_without_pyspark_can_be_reimported_for_the_spark_gate():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "reimported" in proc.stdout
+
+
+def test_review_sections_are_identical_on_spark(tmp_path, spark):
+    """The review reads its numbers through the engine: on Spark, page one and the scorecard
+    must come out exactly as on DuckDB (`kpitools report --engine spark`)."""
+    from kpitools import review
+    from kpitools.demo import generate_demo_data
+
+    folder = tmp_path / "data"
+    generate_demo_data(folder, weeks=3, contacts_per_week=800, start=dt.date(2026, 3, 2))
+    html = {}
+    for engine in ("duckdb", "spark"):
+        ctx = review.open_review("weekly", data_dir=str(folder), engine=engine, run_gate=False,
+                                 generated_at="2026-03-23T08:00:00")
+        html[engine] = [review.section_executive_summary(ctx).html, review.section_scorecard(ctx).html]
+    assert ctx.period.label == "2026-W12"
+    assert "Service level" in html["duckdb"][0] and "Repeat contact rate" in html["duckdb"][1]
+    assert html["spark"] == html["duckdb"]

@@ -17,6 +17,8 @@ from importlib import import_module
 
 from .cadence import CADENCES, SECTIONS, get_cadence
 
+ENGINES = ("duckdb", "spark")  # where the review's KPI SQL can run (docs/engines.md)
+
 # Sections, charts and the context pull in pandas, matplotlib and seaborn; the `kpitools
 # report` process itself needs none of them, so they load on first use (PEP 562).
 _LAZY = {

@@ -30,7 +30,8 @@ def run_cli(args) -> int:
     result = render_review(
         args.cadence, period=args.period, data_dir=args.data, out_root=args.out,
         formats=args.format, commentary_dir=args.commentary, targets=args.targets,
-        progress=True,
+        progress=True, engine=getattr(args, "engine", "duckdb") or "duckdb",
+        spark_master=getattr(args, "spark_master", None),
     )
     print(f"[{args.cadence}] done in {result.timings.get('total', 0):.1f} s", file=sys.stderr)
     for path in result.paths:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..api import kpis, kpis_for_periods
 from ..errors import DataError, PeriodError
+from ..api import load as load_engine
 from ..loading import load
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
@@ -340,7 +341,8 @@ def validate_here(data, label: str) -> dict | None:
 def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR,
                 targets_file: str = "", commentary_dir: str = "", validation_json: str = "",
                 generated_at: str = "", output_formats: str = "html,pdf",
-                run_gate: bool = True) -> ReviewContext:
+                run_gate: bool = True, engine: str = "duckdb",
+                spark_master: str = "") -> ReviewContext:
     """Load the data once and set up a review (the first cell of every template).
 
     Parameters
@@ -353,10 +355,13 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     validation_json : summary written by ``kpitools report``; "" runs the gate here
     generated_at : ISO timestamp shown on the title page; "" is now
     output_formats : the formats being rendered (recorded in the appendix)
+    engine : where the KPI SQL runs, ``duckdb`` (embedded) or ``spark``; ``spark_master`` as in
+        :func:`kpitools.load`
     """
     cad = get_cadence(cadence)
     folder, note = resolve_data_dir(data_dir)
-    data = load(folder, targets=targets_file or None)
+    data = load_engine(folder, targets=targets_file or None, engine=engine,
+                       spark_master=spark_master or None)
     p = resolve_period(cad, period, data)
     cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
     commentary = read_commentary(cdir / f"{p.label}.md", cad)

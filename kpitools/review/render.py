@@ -206,14 +206,16 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
                   out_root: str | Path = "reports", formats: str | list[str] = "html,pdf",
                   commentary_dir: str | Path | None = None, targets: str | Path | None = None,
                   template_dir: str | Path | None = None, progress: bool = True,
-                  generated_at: dt.datetime | None = None) -> RenderResult:
+                  generated_at: dt.datetime | None = None, engine: str = "duckdb",
+                  spark_master: str | None = None) -> RenderResult:
     """Build one review and publish it into ``<out_root>/<cadence>/<period>/``.
 
     Returns the folder, the files written (notebook, HTML, PDF, validation JSON) and the time
     each step took. Raises ValidationFailed when the data fails the gate and RenderError when
-    a step fails; in both cases nothing is published.
+    a step fails; in both cases nothing is published. ``engine`` (``duckdb`` or ``spark``)
+    is where the KPI SQL and the gate run, here and in the notebook (docs/engines.md).
     """
-    from ..loading import load
+    from ..api import load
     from .context import resolve_data_dir, resolve_period
 
     cad = get_cadence(cadence)
@@ -227,7 +229,7 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
     prog = Progress(cad.name, progress)
     with prog.step("load", f"loading {folder}"):
         try:
-            data = load(folder, targets=targets or None)
+            data = load(folder, targets=targets or None, engine=engine, spark_master=spark_master)
         except DataError as exc:
             gate_unloadable(folder, period, exc)
         p = resolve_period(cad, period, data)
@@ -262,6 +264,8 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
             "validation_json": str(vpath.resolve()),
             "generated_at": when.isoformat(),
             "output_formats": ",".join(fmts),
+            "engine": engine,
+            "spark_master": spark_master or "",
         }
         with prog.step("execute", "executing the notebook (papermill)"):
             _execute(template, nb_path, params, tmp)
