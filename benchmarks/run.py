@@ -155,9 +155,9 @@ def bench_engine(millions: float, repeat: int) -> dict:
            "--format", "json"]
     cli_wall, cli_peak = child_peak(cli)
     base_cmd = [sys.executable, "-c",
-                "import sys; sys.path.insert(0, %r); from benchmarks.run import run_baseline; "
-                "import datetime as dt; run_baseline(__import__('pathlib').Path(%r), dt.date(2026,1,1), dt.date(2026,3,31))"
-                % (str(ROOT), str(folder))]
+                f"import sys; sys.path.insert(0, {str(ROOT)!r}); from benchmarks.run import run_baseline; "
+                "import datetime as dt; from pathlib import Path; "
+                f"run_baseline(Path({str(folder)!r}), dt.date(2026, 1, 1), dt.date(2026, 3, 31))"]
     base_wall, base_peak = child_peak(base_cmd)
     rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder}/interactions.parquet') "
                       f"WHERE arrived_at >= DATE '{start}' AND arrived_at < DATE '{end}' + 1").fetchall()[0][0]

@@ -29,9 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..api import kpis, kpis_for_periods
-from ..errors import DataError, PeriodError
 from ..api import load as load_engine
-from ..loading import load
+from ..errors import DataError, PeriodError
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
 from .commentary import Commentary, read_commentary
