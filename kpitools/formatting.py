@@ -21,6 +21,15 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def as_number(value) -> float | None:
+    """A float, or None for anything missing or not a number (None, NaN, text)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
 def fmt_duration(seconds: float) -> str:
     """mm:ss under an hour, h:mm:ss from an hour."""
     total = int(round(abs(seconds)))

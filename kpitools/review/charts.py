@@ -26,6 +26,7 @@ from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ..formatting import as_number as _num
 from ..formatting import fmt_duration, fmt_value
 
 OKABE_ITO = {
@@ -126,12 +127,6 @@ def short_label(label: str, grain: str) -> str:
     return label
 
 
-def _num(x):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
 
 
 def _draw_target(ax, target, direction, unit):

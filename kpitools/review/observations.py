@@ -14,6 +14,7 @@ import math
 
 import pandas as pd
 
+from ..formatting import as_number as _num
 from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
 from .guardrail import mid, summary_sentence
@@ -23,12 +24,6 @@ from .triggers import first_sentence, rule_text, top_rules
 MAX_MOVERS = 3
 
 
-def _num(x):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
 
 
 def _amount(change: float, unit: str) -> str:
