@@ -183,8 +183,9 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
         raise ConfigError(f"against must be 'previous' or 'last_year', not {against!r}")
     q = other()
     by = check_by(by)
-    now = globals()["kpis"](data, p, by, variant, kpis, backend)
-    then = globals()["kpis"](data, q, by, variant, kpis, backend)
+    # kpis_for_periods, not kpis(): the `kpis` argument shadows that function here.
+    now = kpis_for_periods(data, [p], by, variant, kpis, backend)
+    then = kpis_for_periods(data, [q], by, variant, kpis, backend)
     keys = [*by, "kpi"]
     then = then[[*keys, "period", "value", "partial", "n"]].rename(columns={
         "period": "compare_period", "value": "compare_value", "partial": "compare_partial",

@@ -107,8 +107,8 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
         for m in reg.measures.values():
             if m.source == source:
                 merged[m.name] = float("nan")
-    if "queue" in by and "costs" not in unavailable and data.has("costs"):
-        merged = _allocate_shared_costs(merged, by)
+    if "queue" in by and "costs" not in unavailable:
+        merged = _allocate_shared_costs(merged)
     merged = merged.rename(columns={"bucket": "period"})
     if "interval" in by:  # slot index -> the slot's start (business time)
         width_s = float(data.params.get("interval_minutes", 30)) * 60
@@ -120,7 +120,7 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     return Measures(merged, by, unavailable)
 
 
-def _allocate_shared_costs(frame: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+def _allocate_shared_costs(frame: pd.DataFrame) -> pd.DataFrame:
     """Costs without a queue are shared out to queues by their share of handled contacts,
     so the queues' costs still add up to the total."""
     shared_rows = frame["queue"].isna() & (frame["handled"] == 0)
