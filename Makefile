@@ -9,9 +9,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KPITOOLS := $(VENV)/bin/kpitools
 STAMP := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-deps
+REPORT_STAMP := $(VENV)/.report-deps
 DATA ?= data/demo
 DEMO_STAMP := $(DATA)/interactions.parquet
 PERIOD ?=
+LAB_PORT ?= 8888
 PERIOD_ARG := $(if $(PERIOD),--period $(PERIOD),)
 
 # Notebook runs: the venv's kernel must win, inline figures need a GUI-less but non-Agg env.
@@ -20,7 +23,7 @@ export GX_ANALYTICS_ENABLED := False
 export PYTHONDONTWRITEBYTECODE := 1
 unexport MPLBACKEND
 
-.PHONY: help install demo-data validate weekly-report monthly-report quarterly-report reports test lint bench clean
+.PHONY: help install system-deps demo-data validate weekly-report monthly-report quarterly-report reports test lint bench lab clean
 
 help: ## Show this help (default target)
 	@echo "kpitools — contact-center KPI reviews"
@@ -32,11 +35,23 @@ help: ## Show this help (default target)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	$(PY) -m ipykernel install --sys-prefix --name kpitools --display-name "kpitools (venv)" > /dev/null
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv, install kpitools with dev tools, register the Jupyter kernel
+install: $(STAMP) ## Create .venv, install kpitools with dev tools, Spark and JupyterLab, register the Jupyter kernel
+
+# Debian packages (Chromium, poppler, Java, fonts, Pango): checked once, installed as root,
+# or a message naming what is missing. Never from inside a test.
+$(SYSTEM_STAMP): tools/system-deps.sh | $(STAMP)
+	@bash tools/system-deps.sh test
+	@touch $(SYSTEM_STAMP)
+
+$(REPORT_STAMP): tools/system-deps.sh | $(STAMP)
+	@bash tools/system-deps.sh report
+	@touch $(REPORT_STAMP)
+
+system-deps: $(SYSTEM_STAMP) ## Install the Debian packages the tests need (chromium, poppler-utils, Java, fonts)
 
 $(DEMO_STAMP): | $(STAMP)
 	$(KPITOOLS) demo-data --out $(DATA)
@@ -47,23 +62,27 @@ demo-data: $(STAMP) ## Generate the deterministic demo data set into data/demo (
 validate: $(DEMO_STAMP) ## Run the Great Expectations data-quality gate on the data (DATA=data/demo)
 	$(KPITOOLS) validate --data $(DATA) $(PERIOD_ARG)
 
-weekly-report: $(DEMO_STAMP) ## Build the weekly review (HTML + PDF) into reports/weekly/
+weekly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the weekly review (HTML + PDF) into reports/weekly/
 	$(KPITOOLS) report weekly --data $(DATA) --out reports $(PERIOD_ARG)
 
-monthly-report: $(DEMO_STAMP) ## Build the monthly review into reports/monthly/
+monthly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the monthly review into reports/monthly/
 	$(KPITOOLS) report monthly --data $(DATA) --out reports $(PERIOD_ARG)
 
-quarterly-report: $(DEMO_STAMP) ## Build the quarterly review into reports/quarterly/
+quarterly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the quarterly review into reports/quarterly/
 	$(KPITOOLS) report quarterly --data $(DATA) --out reports $(PERIOD_ARG)
 
 reports: weekly-report monthly-report quarterly-report ## Build all three reviews
 
-test: $(STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
+test: $(STAMP) $(SYSTEM_STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup tests
 	$(PY) -m pytest --nbval-lax -p no:randomly notebooks report_templates
 
 lint: $(STAMP) ## Lint the package and tests with ruff
 	$(VENV)/bin/ruff check kpitools tests benchmarks
+
+lab: $(STAMP) ## Open JupyterLab on notebooks/ with the kpitools kernel (prints the URL; no browser needed)
+	$(VENV)/bin/jupyter lab --no-browser --ip 127.0.0.1 --port $(LAB_PORT) --notebook-dir notebooks \
+	  --MappingKernelManager.default_kernel_name=kpitools $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: $(STAMP) ## Benchmarks: engine vs hand-written DuckDB SQL, validation gate, weekly review
 	$(PY) benchmarks/run.py

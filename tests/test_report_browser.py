@@ -1,6 +1,6 @@
 """The HTML review in headless Chromium: no console errors, no network requests, a screenshot.
 
-Chromium (Debian's ``chromium`` package, installed by .ci/run) is driven over the DevTools
+Chromium (Debian's ``chromium`` package, installed by ``make test`` before pytest starts) is driven over the DevTools
 protocol on a pipe (``--remote-debugging-pipe``: NUL-terminated JSON on fds 3 and 4), so no
 websocket library is needed. Every request the page makes is recorded; only the page itself
 (file:) and its embedded images (data:) may appear.
@@ -25,11 +25,7 @@ SCREENSHOT_DIR = Path(__file__).parents[1] / "reports" / "screenshots"
 
 def chromium() -> str:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
-                       shell=True, check=False, capture_output=True, timeout=900)
-        exe = shutil.which("chromium")
-    assert exe, "headless Chromium is required: apt-get install -y chromium (see .ci/run)"
+    assert exe, "headless Chromium is required: run `make test` (it installs Debian's chromium)"
     return exe
 
 

@@ -7,8 +7,8 @@ service-level variants, the repeat-contact edge cases, time-zone handling, the i
 and the CLI's JSON. One Spark session (local[2]) is shared by every test, in-process (the CLI
 too, through ``kpitools.cli.main``): a JVM start costs 10-15 s.
 
-Without PySpark these tests are skipped, except under CI (``CI=true``), where a missing
-PySpark fails the run: CI installs ``kpitools[spark]`` and must never go green without them.
+They never skip: ``make install`` installs ``kpitools[spark]`` and ``make test`` the Java
+runtime, so a missing PySpark fails the module with a message saying so.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import datetime as dt
 import importlib.util
 import json
 import math
-import os
 import subprocess
 import sys
 from functools import cache
@@ -28,10 +27,10 @@ import pandas as pd
 import pytest
 
 if importlib.util.find_spec("pyspark") is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but PySpark is not installed: install kpitools[spark] "
-                    "(.ci/run does) so the Spark parity tests run", pytrace=False)
-    pytest.skip("PySpark is not installed (pip install 'kpitools[spark]')", allow_module_level=True)
+    # Never skipped: `make install` installs the spark extra, so a missing PySpark is a
+    # broken environment, not an optional feature to pass over.
+    pytest.fail("PySpark is not installed: run `make test` (make install installs kpitools[spark])",
+                pytrace=False)
 
 from conftest import contact, write_data  # noqa: E402
 from reference import reference_kpis  # noqa: E402
