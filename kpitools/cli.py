@@ -37,10 +37,16 @@ def _json_value(v):
     return v
 
 
+# The machine contract of `kpitools kpis --format json` (README): the keys of every record,
+# with one key per --by dimension after "period".
+RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
+               "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason",
+               "note"]
+
+
 def records(frame, by: tuple[str, ...] = ()) -> list[dict]:
     """The machine contract of ``kpitools kpis --format json``: one record per KPI and group."""
-    keys = ["period", *by, "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
-            "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", "note"]
+    keys = [RECORD_KEYS[0], *by, *RECORD_KEYS[1:]]
     out = []
     for rec in frame.to_dict("records"):
         out.append({k: _json_value(rec.get(k)) for k in keys})
