@@ -463,8 +463,9 @@ class Cells:
         return int(self.lines[self.frame.index.get_loc(row)]), ""
 
     def flag(self, mask: pd.Series, column: str, values: pd.Series, what: str) -> None:
-        """Record the rows of ``mask`` as bad cells of ``column``."""
-        mask = mask.fillna(False).astype(bool)
+        """Record the rows of ``mask`` as bad cells of ``column``. A row already flagged
+        keeps its first problem (a bad cell also leaves later checks an empty value)."""
+        mask = mask.fillna(False).astype(bool) & ~self.bad
         if not mask.any():
             return
         first = mask[mask].index[0]
