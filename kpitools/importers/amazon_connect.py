@@ -23,6 +23,7 @@ The contract, by rule number (referred to in the code below):
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from .common import (
 )
 
 SOURCE = "amazon-connect"
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
 NOT_CUSTOMER_CHANNELS = {"TASK"}
 NOT_CUSTOMER_METHODS = {"DISCONNECT", "MONITOR"}
@@ -68,14 +70,14 @@ class Leg:
     chain: str  # InitialContactId, else ContactId (rule 2)
     channel: str  # Amazon Connect's value, e.g. VOICE
     method: str
-    initiated: pd.Timestamp
-    disconnected: pd.Timestamp | None
-    updated: pd.Timestamp | None
+    initiated: dt.datetime
+    disconnected: dt.datetime | None
+    updated: dt.datetime | None
     queue: str | None
-    enqueued: pd.Timestamp | None
-    dequeued: pd.Timestamp | None
+    enqueued: dt.datetime | None
+    dequeued: dt.datetime | None
     agent: str | None
-    connected: pd.Timestamp | None
+    connected: dt.datetime | None
     talk: float
     hold: float
     acw: float
@@ -159,8 +161,8 @@ def parse_leg(record: dict, file: Path, line: int, order: int, attrs: dict[str, 
     return Leg(
         file=file, line=line, order=order, contact_id=contact_id,
         chain=_text(record, "InitialContactId", file, line) or contact_id,
-        channel=_text(record, "Channel", file, line, required=True),
-        method=_text(record, "InitiationMethod", file, line, required=True),
+        channel=_text(record, "Channel", file, line, required=True).upper(),
+        method=_text(record, "InitiationMethod", file, line, required=True).upper(),
         initiated=initiated,
         disconnected=stamp(record, "DisconnectTimestamp"),
         updated=stamp(record, "LastUpdateTimestamp"),
@@ -207,7 +209,7 @@ def read_legs(source: Path, options: ImportOptions, summary: ImportSummary) -> l
 
 
 def _update_key(leg: Leg) -> tuple:
-    return (leg.updated is not None, leg.updated or pd.Timestamp.min.tz_localize("UTC"))
+    return (leg.updated is not None, leg.updated or EARLIEST)
 
 
 def customer_legs(legs: list[Leg], summary: ImportSummary) -> list[Leg]:
