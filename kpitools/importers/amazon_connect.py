@@ -180,10 +180,10 @@ def parse_leg(record: dict, file: Path, line: int, order: int, attrs: dict[str, 
     )
 
 
-def read_legs(source: Path, options: ImportOptions, summary: ImportSummary) -> list[Leg]:
+def read_legs(source: Path, options: ImportOptions, summary: ImportSummary,
+              attrs: dict[str, str]) -> list[Leg]:
     """Every well-formed record under ``source`` (malformed ones raise, or are counted with
     ``skip_bad``), latest version per ContactId (rule 1)."""
-    attrs = attribute_names(options.mapping)
     latest: dict[str, Leg] = {}
     order = 0
     for file, line, record in iter_json_records(source, skip_bad=options.skip_bad, summary=summary):
@@ -281,7 +281,7 @@ def read(source: Path, options: ImportOptions) -> ImportResult:
     """Read Amazon Connect contact records under ``source`` into canonical tables."""
     summary = ImportSummary(SOURCE)
     attrs = attribute_names(options.mapping)
-    legs = customer_legs(read_legs(Path(source), options, summary), summary)
+    legs = customer_legs(read_legs(Path(source), options, summary, attrs), summary)
     chains: dict[str, list[Leg]] = {}
     for leg in legs:
         chains.setdefault(leg.chain, []).append(leg)
