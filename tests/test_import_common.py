@@ -203,3 +203,14 @@ def test_output_location_rules(tmp_path):
     with pytest.raises(ConfigError, match="--config .* does not exist"):
         write_data_folder(tables, tmp_path / "new", input_path=inp, config=tmp_path / "nope.yaml")
     assert not (tmp_path / "new").exists()
+
+
+def test_import_help_explains_with_an_example(capsys):
+    from kpitools.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["import", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "kpitools import amazon-connect --from" in text
+    assert "--skip-bad" in text and "KPITOOLS_PSEUDONYM_KEY" in text
