@@ -28,12 +28,13 @@ and the column.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import ConfigError, DataError
 from ..schema import ALLOWED_VALUES, TABLES
@@ -68,7 +69,6 @@ CANONICAL = {c.name: c for c in INTERACTIONS.columns}
 REQUIRED = [c.name for c in INTERACTIONS.columns if c.required]
 DURATION_COLUMNS = ("talk_s", "hold_s", "acw_s")
 BOOL_COLUMNS = ("transferred", "escalated", "resolved")
-HMS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
 # --- the mapping file ----------------------------------------------------------------------
@@ -246,7 +246,7 @@ def parse_column(name: str, raw, origin: str) -> ColumnSpec:
         if words in raw:
             if kind != "bool":
                 raise ConfigError(f"{origin}: {key}.{words}: for bool columns only")
-            spec[words] = tuple(w.casefold() for w in _strings(
+            spec[words] = tuple(w.lower() for w in _strings(
                 raw[words], lambda what, w=words: ConfigError(f"{origin}: {key}.{w}: expected {what}")))
     for flag in ("nonzero", "pseudonym", "keep"):
         if flag in raw:
@@ -399,68 +399,136 @@ def _parse_filters(raw, origin: str) -> list[LegFilter]:
 
 # --- reading the source file ---------------------------------------------------------------
 
-def read_source(path: Path, mapping: Mapping) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The source rows as text cells (CSV) or native values (Parquet), with each row's CSV
-    line number (None for Parquet)."""
+def read_source(path: Path, mapping: Mapping) -> tuple[pd.DataFrame, bool]:
+    """The source rows, indexed by record number from 0, as text cells (CSV) or native values
+    (Parquet); and whether it is a CSV (whose line numbers :func:`csv_lines` finds)."""
     fmt = mapping.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
     if fmt == "parquet":
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types for a bad file
             raise DataError(f"{path}: cannot read this Parquet file ({cap(exc, 120)})") from None
-        return frame, None
+        return frame.reset_index(drop=True), False
+    header = _csv_header(path, mapping)
+    try:  # the C parser; the csv module below only runs to explain a problem
+        frame = pd.read_csv(path, sep=mapping.delimiter, encoding=mapping.encoding, dtype=str,
+                            keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    except pd.errors.ParserError:
+        csv_lines(path, mapping)  # raises the RecordError naming the line
+        raise
+    if len(frame.columns) != len(header) or frame.isna().to_numpy().any():
+        csv_lines(path, mapping)  # a short row: raises the RecordError naming its line
+    frame.columns = header
+    return frame, True
+
+
+def _csv_header(path: Path, mapping: Mapping) -> list[str]:
+    try:
+        with open(path, newline="", encoding=mapping.encoding) as fh:
+            header = next(csv.reader(fh, delimiter=mapping.delimiter), None)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not {mapping.encoding} text (byte {exc.start}); set "
+                        "csv.encoding in the mapping") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not readable as CSV ({cap(exc)})") from None
+    if not header:
+        raise DataError(f"{path}: empty file (expected a header line)")
+    header = [h.strip() for h in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise DataError(f"{path}: the header repeats column {cap(repeated[0])!r}")
+    return header
+
+
+def csv_lines(path: Path, mapping: Mapping) -> np.ndarray:
+    """The line where each record of a CSV starts (quoted newlines counted; blank lines
+    skipped); RecordError naming the line of a record with the wrong number of fields."""
     try:
         with open(path, newline="", encoding=mapping.encoding) as fh:
             reader = csv.reader(fh, delimiter=mapping.delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise DataError(f"{path}: empty file (expected a header line)")
-            rows, lines, last = [], [], reader.line_num
+            width = len(next(reader, None) or [])
+            lines, last = [], reader.line_num
             for row in reader:
                 start, last = last + 1, reader.line_num
                 if not row:
                     continue
-                if len(row) != len(header):
+                if len(row) != width:
                     raise RecordError(path, start, None, None,
-                                      f"has {len(row)} fields where the header has {len(header)}")
-                rows.append(row)
+                                      f"has {len(row)} fields where the header has {width}")
                 lines.append(start)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not {mapping.encoding} text (byte {exc.start}); set "
                         "csv.encoding in the mapping") from None
     except csv.Error as exc:
         raise DataError(f"{path}: not readable as CSV ({cap(exc)})") from None
-    header = [h.strip() for h in header]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise DataError(f"{path}: the header repeats column {cap(repeated[0])!r}")
-    return pd.DataFrame(rows, columns=header, dtype=object), np.asarray(lines, dtype=np.int64)
+    return np.asarray(lines, dtype=np.int64)
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    return pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
+
+
+NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Text -> float64 (NaN where empty or not a number), in Arrow's compute kernels."""
+    arr = _arrow(text)
+    valid = pc.fill_null(pc.match_substring_regex(arr, NUMBER), False)
+    numbers = pc.cast(pc.if_else(valid, arr, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
+HMS_NAMED = r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2}(?:\.\d+)?)$"
+
+
+def parse_hms(text: pd.Series) -> pd.Series:
+    """``[h:]mm:ss`` text -> seconds (NaN where empty or malformed; minutes and seconds must
+    be below 60)."""
+    parts = pc.extract_regex(_arrow(text), HMS_NAMED)
+
+    def part(name):
+        field = pc.struct_field(parts, name)
+        field = pc.if_else(pc.equal(field, ""), "0", field)
+        return pc.cast(field, pa.float64()).to_numpy(zero_copy_only=False)
+
+    h, m, sec = part("h"), part("m"), part("s")
+    seconds = h * 3600 + m * 60 + sec
+    seconds[(m >= 60) | (sec >= 60)] = np.nan
+    return pd.Series(seconds, index=text.index, dtype="float64")
 
 
 class Cells:
     """A source file's cells, with what is needed to name a bad one."""
 
-    def __init__(self, path: Path, frame: pd.DataFrame, lines: np.ndarray | None,
-                 null_values: tuple[str, ...]):
-        self.path, self.frame, self.lines = path, frame, lines
-        self.nulls = set(null_values)
+    def __init__(self, path: Path, frame: pd.DataFrame, mapping: Mapping, is_csv: bool):
+        self.path, self.frame, self.mapping, self.is_csv = path, frame, mapping, is_csv
+        self.nulls = list(mapping.null_values)
         self.bad = pd.Series(False, index=frame.index)  # rows with a bad cell (--skip-bad)
         self.bad_reasons: dict[str, int] = {}
         self.errors: list[RecordError] = []
+        self._lines = None
+
+    def subset(self, keep: pd.Series) -> Cells:
+        """The same file, only the rows of ``keep`` (record numbers stay the file's)."""
+        out = Cells(self.path, self.frame[keep], self.mapping, self.is_csv)
+        out._lines = self._lines
+        return out
 
     def text(self, column: str) -> pd.Series:
-        """A source column as stripped text, the mapping's null values as NA."""
-        series = self.frame[column]
-        if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
-            series = series.astype("string")
-        text = series.astype("string").str.strip()
-        return text.mask(text.isin(self.nulls))
+        """A source column as stripped text (Arrow strings), the null values as NA."""
+        arr = pc.utf8_trim_whitespace(_arrow(self.frame[column].astype("string")))
+        arr = pc.if_else(pc.is_in(arr, value_set=pa.array(self.nulls, pa.string())),
+                         pa.scalar(None, pa.string()), arr)
+        return pd.Series(pd.arrays.ArrowStringArray(arr), index=self.frame.index)
 
     def where(self, row) -> tuple[int | None, str]:
         """(CSV line, "") or (None, " (row N)") for Parquet, N counted from 1 in the file."""
-        if self.lines is None:
+        if not self.is_csv:
             return None, f" (row {int(row) + 1})"
-        return int(self.lines[self.frame.index.get_loc(row)]), ""
+        if self._lines is None:  # only when a cell is bad: one more pass over the file
+            self._lines = csv_lines(self.path, self.mapping)
+        return int(self._lines[int(row)]), ""
 
     def flag(self, mask: pd.Series, column: str, values: pd.Series, what: str) -> None:
         """Record the rows of ``mask`` as bad cells of ``column``. A row already flagged
@@ -557,15 +625,12 @@ def convert(spec: ColumnSpec, cells: Cells, done: dict[str, pd.Series],
         cells.flag(text.notna() & stamps.isna(), label, text, f"is not {good}")
         return _localize(stamps, spec.timezone or mapping.timezone, cells, label, text)
     if spec.type == "duration" and spec.duration == "hh:mm:ss":
-        parts = text.str.extract(HMS)
-        seconds = (pd.to_numeric(parts[0]).fillna(0) * 3600 + pd.to_numeric(parts[1]) * 60
-                   + pd.to_numeric(parts[2]))
-        bad = text.notna() & (seconds.isna() | (pd.to_numeric(parts[1]) > 59)
-                              | (pd.to_numeric(parts[2]) >= 60))
-        cells.flag(bad, label, text, "is not a duration hh:mm:ss (e.g. 00:04:05)")
-        return seconds.where(~bad).astype("float64")
+        seconds = parse_hms(text)
+        cells.flag(text.notna() & seconds.isna(), label, text,
+                   "is not a duration hh:mm:ss (e.g. 00:04:05)")
+        return seconds
     if spec.type in ("duration", "number"):
-        numbers = pd.to_numeric(text, errors="coerce")
+        numbers = parse_numbers(text)
         bad = text.notna() & numbers.isna()
         unit = spec.duration if spec.type == "duration" else "number"
         cells.flag(bad, label, text, f"is not a number ({unit})")
@@ -575,10 +640,10 @@ def convert(spec: ColumnSpec, cells: Cells, done: dict[str, pd.Series],
         return numbers.astype("float64")
     if spec.type == "bool":
         if spec.nonzero:
-            numbers = pd.to_numeric(text, errors="coerce")
+            numbers = parse_numbers(text)
             cells.flag(text.notna() & numbers.isna(), label, text, "is not a number (count)")
             return (numbers > 0).astype(object).where(numbers.notna(), None)
-        folded = text.str.casefold()
+        folded = text.str.lower()
         truthy, falsy = folded.isin(spec.true_values), folded.isin(spec.false_values)
         cells.flag(text.notna() & ~truthy & ~falsy, label, text,
                    f"is not one of {', '.join(spec.true_values + spec.false_values)}")
@@ -617,10 +682,14 @@ def collapse_legs(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     handle times summed, handled when any leg was, transferred when any leg says so or more
     than one leg was answered, the last disposition; other columns from the first leg (or the
     next leg that has a value)."""
-    frame = frame.assign(_key=keys.values).sort_values(["_key", "arrived_at"], kind="stable")
+    repeated = keys.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame
+    # Only the contacts with several legs go through the (slower) group-by.
+    single = frame[~repeated]
+    frame = frame[repeated].assign(_key=keys.to_numpy()[repeated])
+    frame = frame.sort_values(["_key", "arrived_at"], kind="stable")
     groups = frame.groupby("_key", sort=False)
-    if groups.ngroups == len(frame):
-        return frame.drop(columns="_key")
     first = groups.first()  # per column, the first leg's value (or the next leg's when empty)
     out = first.copy()
     out["arrived_at"] = groups["arrived_at"].min()
@@ -650,7 +719,8 @@ def collapse_legs(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     if "transferred" in frame:
         answered_legs = answered.groupby("_key").size().reindex(out.index, fill_value=0)
         out["transferred"] = any_true("transferred") | (answered_legs > 1)
-    return out.reset_index(drop=True)
+    return pd.concat([single, out.reset_index(drop=True)[list(single.columns)]],
+                     ignore_index=True)
 
 
 def normalise_abandons(frame: pd.DataFrame) -> pd.DataFrame:
@@ -705,15 +775,20 @@ def read(source: Path, options: ImportOptions) -> ImportResult:
                               f"{len(files)})")
         source = files[0]
     summary = ImportSummary(SOURCE)
-    table, lines = read_source(source, mapping)
+    table, is_csv = read_source(source, mapping)
     summary.records_read = len(table)
-    cells = Cells(source, table, lines, mapping.null_values)
+    cells = Cells(source, table, mapping, is_csv)
     missing = sorted(c for c in mapping.source_columns if c not in table.columns)
     if missing:
         raise ConfigError(f"{mapping.origin}: source column {cap(missing[0])!r} is not in "
                           f"{source.name} (its columns: {cap(', '.join(map(str, table.columns)), 200)})")
 
-    duplicated = table.astype("string").duplicated()
+    # Exact duplicate rows: hash every row, then compare the cells of rows whose hashes repeat.
+    hashes = pd.util.hash_pandas_object(table.astype("string"), index=False)
+    duplicated = pd.Series(False, index=table.index)
+    candidates = hashes.duplicated(keep=False)
+    if candidates.any():
+        duplicated[candidates] = table[candidates].astype("string").duplicated()
     summary.duplicates_dropped = int(duplicated.sum())
     keep = ~duplicated
     for rule in mapping.drop_rows:
@@ -723,8 +798,7 @@ def read(source: Path, options: ImportOptions) -> ImportResult:
         if hit.any():
             summary.skip(rule.reason, int(hit.sum()))
         keep &= ~hit
-    cells = Cells(source, table[keep], None if lines is None else lines[keep.to_numpy()],
-                  mapping.null_values)
+    cells = cells.subset(keep)
 
     key = pseudonym_key(options.pseudonym_key) if any(
         s.pseudonym for s in mapping.columns.values()) else None
