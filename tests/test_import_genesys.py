@@ -293,7 +293,20 @@ def test_unknown_media_is_skipped_and_email_maps_to_email():
 
 
 def test_the_most_complete_delivery_wins():
-    early = _conv(conversationEnd=None)
-    late = _conv()
-    assert gc.pick_latest([(late, None), (early, None)])[0] is late
-    assert gc.pick_latest([(early, None), (late, None)])[0] is late
+    early, late = _conv(conversationEnd=None), _conv()
+    assert gc.completeness(late) > gc.completeness(early)  # ended beats in progress
+    longer = _conv()
+    longer["participants"][2]["sessions"][0]["segments"].append(
+        {"segmentType": "wrapup", "segmentStart": "2026-03-02T09:04:05.000Z",
+         "segmentEnd": "2026-03-02T09:04:35.000Z"})
+    assert gc.completeness(longer) > gc.completeness(late)  # a later segment end wins
+
+
+def test_a_duplicate_read_later_replaces_an_equal_one(tmp_path):
+    first, second = _conv(), _conv()
+    second["participants"][2]["userId"] = "u2"  # same completeness, read later
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    result = gc.read(src, ImportOptions(pseudonym_key=KEY))
+    assert list(result.tables["interactions"]["agent_id"]) == ["u2"]
+    assert result.summary.duplicates_dropped == 1

@@ -136,7 +136,7 @@ def _list(value, field_name: str, where: Where) -> list:
     return value
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     participant: int  # index in participants
     purpose: str
@@ -386,29 +386,18 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
 
 
 def completeness(conv: dict) -> tuple:
-    """Sort key of one delivery of a conversation: ended first, then the latest segment end,
-    then the most segments (the most complete, latest version wins)."""
-    latest, count = pd.Timestamp(0, tz="UTC"), 0
+    """Rank of one delivery of a conversation, higher = more complete: ended first, then the
+    latest segmentEnd, then the most segments. Genesys writes every timestamp in one fixed
+    ISO format (``2026-03-02T09:00:00.000Z``), so the text compares like the time."""
+    latest, count = "", 0
     for part in conv.get("participants") or []:
         for sess in (part.get("sessions") or []) if isinstance(part, dict) else []:
             for seg in (sess.get("segments") or []) if isinstance(sess, dict) else []:
                 count += 1
-                try:
-                    end = parse_time(seg.get("segmentEnd"), "segmentEnd", Where())
-                except (RecordError, AttributeError):
-                    continue  # a malformed delivery ranks lower; its errors surface if chosen
-                latest = max(latest, end)
+                end = seg.get("segmentEnd") if isinstance(seg, dict) else None
+                if isinstance(end, str) and end > latest:
+                    latest = end
     return (conv.get("conversationEnd") is not None, latest, count)
-
-
-def pick_latest(deliveries: list[tuple[dict, Where]]) -> tuple[dict, Where]:
-    """The most complete delivery of one conversation (see :func:`completeness`); the later
-    one wins a tie."""
-    best = deliveries[0]
-    for item in deliveries[1:]:
-        if completeness(item[0]) >= completeness(best[0]):
-            best = item
-    return best
 
 
 OPTIONAL_COLUMNS = ("customer_id", "issue_type", "resolved")
@@ -457,43 +446,59 @@ def iter_conversations(record, where: Where):
 
 
 def read(source: Path, options: ImportOptions) -> ImportResult:
-    """Read Genesys Cloud conversation details under ``source`` into canonical tables."""
+    """Read Genesys Cloud conversation details under ``source`` into canonical tables.
+
+    Records stream through: each delivery is mapped as it is read and only the most complete
+    delivery's result is kept per conversation (:func:`completeness`; a tie goes to the one
+    read later), so memory holds contacts, not conversations.
+    """
     mapping = GenesysMapping.from_options(options.mapping)
     summary = ImportSummary(SOURCE)
-    deliveries: dict[str, list[tuple[dict, Where]]] = {}
-    key = None
+    kept: dict[str, tuple[tuple, object]] = {}  # id -> (rank, contact | Skip | RecordError)
     for file, line, record in iter_json_records(Path(source), skip_bad=options.skip_bad,
                                                 summary=summary):
         where = Where(file, line)
         try:
-            for conv in iter_conversations(record, where):
-                summary.records_read += 1
-                cid = conv.get("conversationId")
-                if not isinstance(cid, str) or not cid:
-                    raise where.error("conversationId", cid, "is missing (every conversation has an id)")
-                deliveries.setdefault(cid, []).append((conv, where))
-        except RecordError as exc:
-            if not options.skip_bad:
-                raise
-            summary.skip(f"malformed record ({exc.field_name})")
-    contacts = []
-    for items in deliveries.values():
-        summary.duplicates_dropped += len(items) - 1
-        conv, where = pick_latest(items)
-        try:
-            contact = conversation_contact(conv, mapping, where)
-        except Skip as skip:
-            summary.skip(skip.reason)
-            continue
+            conversations = list(iter_conversations(record, where))
         except RecordError as exc:
             if not options.skip_bad:
                 raise
             summary.skip(f"malformed record ({exc.field_name})")
             continue
-        if contact["customer_id"] is not None:
-            key = key or pseudonym_key(options.pseudonym_key)
-            contact["customer_id"] = pseudonym(contact["customer_id"], key)
-        contacts.append(contact)
+        for conv in conversations:
+            summary.records_read += 1
+            cid = conv.get("conversationId")
+            if not isinstance(cid, str) or not cid:
+                error = where.error("conversationId", cid, "is missing (every conversation has an id)")
+                if not options.skip_bad:
+                    raise error
+                summary.skip(f"malformed record ({error.field_name})")
+                continue
+            rank = completeness(conv)
+            if cid in kept:
+                summary.duplicates_dropped += 1
+                if rank < kept[cid][0]:
+                    continue
+            try:
+                result = conversation_contact(conv, mapping, where)
+            except Skip as skip:
+                result = skip
+            except RecordError as exc:
+                if not options.skip_bad:
+                    raise
+                result = exc
+            kept[cid] = (rank, result)
+    contacts, key = [], None
+    for _, result in kept.values():
+        if isinstance(result, Skip):
+            summary.skip(result.reason)
+        elif isinstance(result, RecordError):
+            summary.skip(f"malformed record ({result.field_name})")
+        else:
+            if result["customer_id"] is not None:
+                key = key or pseudonym_key(options.pseudonym_key)
+                result["customer_id"] = pseudonym(result["customer_id"], key)
+            contacts.append(result)
     frame = contacts_frame(contacts, mapping)
     summary.contacts_written = len(frame)
     if "resolved" not in frame:
