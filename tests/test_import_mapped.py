@@ -398,3 +398,23 @@ def test_an_empty_file_is_a_data_error(tmp_path):
     src.write_text("")
     with pytest.raises(DataError, match="empty file"):
         _read(src, _mapping(tmp_path))
+
+
+def test_cli_imports_with_a_mapping_file(tmp_path, capsys, monkeypatch):
+    from kpitools.cli import main
+
+    monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", KEY.decode())  # no key file in $HOME
+
+    shipped = mapped.resolve_mapping("talkdesk")
+    out = tmp_path / "center"
+    code = main(["import", "mapped", "--from", str(TALKDESK), "--mapping", str(shipped),
+                 "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "13 records read" in printed and "8 contacts written" in printed
+    assert len(pd.read_parquet(out / "interactions.parquet")) == 8
+
+
+def test_mapped_without_a_mapping_says_what_is_needed(tmp_path):
+    with pytest.raises(ConfigError, match="needs a mapping file with columns"):
+        mapped.read(TALKDESK, ImportOptions(pseudonym_key=KEY))
