@@ -418,3 +418,17 @@ def test_cli_imports_with_a_mapping_file(tmp_path, capsys, monkeypatch):
 def test_mapped_without_a_mapping_says_what_is_needed(tmp_path):
     with pytest.raises(ConfigError, match="needs a mapping file with columns"):
         mapped.read(TALKDESK, ImportOptions(pseudonym_key=KEY))
+
+
+def test_a_long_row_and_bad_bytes_are_data_errors(tmp_path):
+    src = _csv(tmp_path, "a,01/03/2026 10:00:00,00:00:12,OK,Q,x,90,No",
+               "b,01/03/2026 10:00:00,00:00:12,OK,Q,x,90,No,extra")
+    with pytest.raises(RecordError, match=r"calls.csv, line 3: has 9 fields where the header has 8"):
+        _read(src, _mapping(tmp_path))
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes((HEADER + "a,01/03/2026 10:00:00,00:00:12,OK,Qué,x,90,No\n").encode("latin-1"))
+    with pytest.raises(DataError, match="not utf-8 text.*csv.encoding"):
+        _read(latin, _mapping(tmp_path))
+    changes = {"csv": {"encoding": "latin-1"}}
+    frame = _read(latin, _mapping(tmp_path, changes)).tables["interactions"]
+    assert list(frame["queue"]) == ["Qué"]

@@ -413,13 +413,21 @@ def read_source(path: Path, mapping: Mapping) -> tuple[pd.DataFrame, bool]:
     try:  # the C parser; the csv module below only runs to explain a problem
         frame = pd.read_csv(path, sep=mapping.delimiter, encoding=mapping.encoding, dtype=str,
                             keep_default_na=False, na_filter=False, skip_blank_lines=True)
-    except pd.errors.ParserError:
+    except pd.errors.ParserError as exc:
         csv_lines(path, mapping)  # raises the RecordError naming the line
-        raise
+        raise DataError(f"{path}: not readable as CSV ({cap(str(exc).strip(), 120)})") from None
+    except UnicodeDecodeError as exc:
+        raise _not_text(path, mapping, exc) from None
     if len(frame.columns) != len(header) or frame.isna().to_numpy().any():
         csv_lines(path, mapping)  # a short row: raises the RecordError naming its line
     frame.columns = header
     return frame, True
+
+
+def _not_text(path: Path, mapping: Mapping, exc: UnicodeDecodeError) -> DataError:
+    encoding = mapping.encoding.removesuffix("-sig")
+    return DataError(f"{path}: not {encoding} text (byte {exc.start}); set csv.encoding in "
+                     "the mapping")
 
 
 def _csv_header(path: Path, mapping: Mapping) -> list[str]:
@@ -427,8 +435,7 @@ def _csv_header(path: Path, mapping: Mapping) -> list[str]:
         with open(path, newline="", encoding=mapping.encoding) as fh:
             header = next(csv.reader(fh, delimiter=mapping.delimiter), None)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not {mapping.encoding} text (byte {exc.start}); set "
-                        "csv.encoding in the mapping") from None
+        raise _not_text(path, mapping, exc) from None
     except csv.Error as exc:
         raise DataError(f"{path}: not readable as CSV ({cap(exc)})") from None
     if not header:
@@ -457,8 +464,7 @@ def csv_lines(path: Path, mapping: Mapping) -> np.ndarray:
                                       f"has {len(row)} fields where the header has {width}")
                 lines.append(start)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not {mapping.encoding} text (byte {exc.start}); set "
-                        "csv.encoding in the mapping") from None
+        raise _not_text(path, mapping, exc) from None
     except csv.Error as exc:
         raise DataError(f"{path}: not readable as CSV ({cap(exc)})") from None
     return np.asarray(lines, dtype=np.int64)
