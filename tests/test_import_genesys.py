@@ -310,3 +310,22 @@ def test_a_duplicate_read_later_replaces_an_equal_one(tmp_path):
     result = gc.read(src, ImportOptions(pseudonym_key=KEY))
     assert list(result.tables["interactions"]["agent_id"]) == ["u2"]
     assert result.summary.duplicates_dropped == 1
+
+
+def test_gzipped_pages_and_arrays_read_the_same(tmp_path):
+    import gzip
+
+    page = {"conversations": [_conv("c1"), _conv("c2")], "totalHits": 3}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.json.gz").write_bytes(gzip.compress(json.dumps(page).encode()))
+    (tmp_path / "in" / "array.json").write_text(json.dumps([_conv("c3"), _conv("c1")]))
+    result = gc.read(tmp_path / "in", ImportOptions(pseudonym_key=KEY))
+    assert sorted(result.tables["interactions"]["interaction_id"]) == ["c1", "c2", "c3"]
+    assert (result.summary.records_read, result.summary.duplicates_dropped) == (4, 1)
+
+
+def test_a_mapping_file_is_named_in_its_errors(tmp_path):
+    path = tmp_path / "genesys.yaml"
+    path.write_text("queues: {q: Billing}\nwrapups: {}\n")
+    with pytest.raises(ConfigError, match=r"genesys.yaml: unknown key 'wrapups'"):
+        gc.read(FIXTURE, ImportOptions(mapping=str(path), pseudonym_key=KEY))

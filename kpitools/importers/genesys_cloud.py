@@ -33,6 +33,7 @@ from .common import (
     parse_timestamp,
     pseudonym,
     pseudonym_key,
+    read_mapping,
 )
 
 SOURCE = "genesys-cloud"
@@ -70,8 +71,11 @@ class GenesysMapping:
     callbacks: str = "contact"
 
     @classmethod
-    def from_options(cls, mapping: dict | None, where: str = "--mapping") -> GenesysMapping:
-        """Check and read the mapping dict; ConfigError naming the key and what is allowed."""
+    def from_options(cls, mapping, where: str = "--mapping") -> GenesysMapping:
+        """Check and read the mapping (a parsed dict, or the YAML file's path, which errors
+        then name); ConfigError naming the key and what is allowed."""
+        if isinstance(mapping, str | Path):
+            where, mapping = str(mapping), read_mapping(mapping)
         if not mapping:
             return cls()
         if not isinstance(mapping, dict):
