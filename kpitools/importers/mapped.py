@@ -617,7 +617,6 @@ def convert(spec: ColumnSpec, cells: Cells, done: dict[str, pd.Series],
         text = text.fillna(str(spec.default))
     if spec.type == "string":
         if spec.pseudonym:
-            key = key or b""
             uniques = {v: pseudonym(v, key) for v in text.dropna().unique()}
             return text.map(uniques, na_action="ignore").astype(object).where(text.notna(), None)
         return text.astype(object).where(text.notna(), None)
@@ -762,6 +761,38 @@ def canonical_frame(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
     return frame.sort_values(["arrived_at", "interaction_id"], kind="stable").reset_index(drop=True)
 
 
+def single_file(source: Path) -> Path:
+    """``--from`` is a file, or a folder holding exactly one CSV or Parquet file."""
+    if not source.is_dir():
+        return source
+    files = sorted(p for p in source.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+    if len(files) != 1:
+        raise ConfigError(f"--from {source}: give one CSV or Parquet file (the folder holds "
+                          f"{len(files)})")
+    return files[0]
+
+
+def rows_to_keep(cells: Cells, mapping: Mapping, summary: ImportSummary) -> pd.Series:
+    """False for exact duplicate rows (counted as duplicates) and for rows a ``drop_rows``
+    rule matches (counted under its reason)."""
+    table = cells.frame.astype("string")
+    # Hash every row, then compare the cells of the rows whose hashes repeat.
+    hashes = pd.util.hash_pandas_object(table, index=False)
+    duplicated = pd.Series(False, index=table.index)
+    candidates = hashes.duplicated(keep=False)
+    if candidates.any():
+        duplicated[candidates] = table[candidates].duplicated()
+    summary.duplicates_dropped = int(duplicated.sum())
+    keep = ~duplicated
+    for rule in mapping.drop_rows:
+        text = cells.text(rule.column)
+        hit = (text.isna() if rule.values is None else text.isin(rule.values)) & keep
+        if hit.any():
+            summary.skip(rule.reason, int(hit.sum()))
+        keep &= ~hit
+    return keep
+
+
 def read(source: Path, options: ImportOptions) -> ImportResult:
     """Read one CSV/Parquet export through the ``--mapping`` into canonical tables.
 
@@ -773,38 +804,16 @@ def read(source: Path, options: ImportOptions) -> ImportResult:
         path = resolve_mapping(raw)
         raw, origin = read_mapping(path), str(path)
     mapping = parse_mapping(raw, origin)
-    source = Path(source)
-    if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
-        if len(files) != 1:
-            raise ConfigError(f"--from {source}: give one CSV or Parquet file (the folder holds "
-                              f"{len(files)})")
-        source = files[0]
+    source = single_file(Path(source))
     summary = ImportSummary(SOURCE)
     table, is_csv = read_source(source, mapping)
     summary.records_read = len(table)
-    cells = Cells(source, table, mapping, is_csv)
     missing = sorted(c for c in mapping.source_columns if c not in table.columns)
     if missing:
         raise ConfigError(f"{mapping.origin}: source column {cap(missing[0])!r} is not in "
                           f"{source.name} (its columns: {cap(', '.join(map(str, table.columns)), 200)})")
-
-    # Exact duplicate rows: hash every row, then compare the cells of rows whose hashes repeat.
-    hashes = pd.util.hash_pandas_object(table.astype("string"), index=False)
-    duplicated = pd.Series(False, index=table.index)
-    candidates = hashes.duplicated(keep=False)
-    if candidates.any():
-        duplicated[candidates] = table[candidates].astype("string").duplicated()
-    summary.duplicates_dropped = int(duplicated.sum())
-    keep = ~duplicated
-    for rule in mapping.drop_rows:
-        text = cells.text(rule.column)
-        hit = text.isna() if rule.values is None else text.isin(rule.values)
-        hit &= keep
-        if hit.any():
-            summary.skip(rule.reason, int(hit.sum()))
-        keep &= ~hit
-    cells = cells.subset(keep)
+    cells = Cells(source, table, mapping, is_csv)
+    cells = cells.subset(rows_to_keep(cells, mapping, summary))
 
     key = pseudonym_key(options.pseudonym_key) if any(
         s.pseudonym for s in mapping.columns.values()) else None
