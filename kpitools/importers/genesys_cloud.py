@@ -258,7 +258,7 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
     """One conversation -> one canonical contact (dict), or raise :class:`Skip`.
 
     ``customer_id`` holds the customer's raw address here; :func:`read` replaces it with the
-    keyed pseudonym before anything is written. Timestamps are UTC pandas Timestamps.
+    keyed pseudonym before anything is written. Timestamps are UTC-aware.
     """
     mapping = mapping or GenesysMapping()
     where = where or Where()
@@ -316,58 +316,20 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
         if not agent_segs:
             raise Skip(SKIP_NO_AGENT_OUTBOUND)
         arrived_at = start
-    queue_id = queued[0].queue_id if queued else next(
-        (s.queue_id for s in agent_segs if s.queue_id), None)
-    queue = None
-    if queue_id:
-        queue = mapping.queues.get(queue_id)
-        if queue is None and queued:  # the acd participant's name is the queue's name
-            acd_part = parts[queued[0].participant]
-            queue = acd_part.get("participantName") or None
-        queue = queue or queue_id
-
-    if answered_at is not None:
-        outcome = "handled"
-    elif direction == "outbound":
-        outcome = "handled"  # the agent placed the call; it never connected (talk 0)
+    queue = _queue(queued, agent_segs, parts, mapping)
+    ended_at = end
+    if answered_at is not None or direction == "outbound":
+        outcome = "handled"  # outbound: the agent placed the call, connected or not (talk 0)
     else:
-        # Never answered: the last queue decides. The customer left it (tAbandon, or a
-        # disconnect other than a transfer) = abandoned; the system moved the call on
-        # (tFlowOut, or a transfer without tAbandon: voicemail, another number) = flow-out.
-        last = [s for s in acd_segs if s.participant == queued[-1].participant]
-        metrics = set().union(*(s.session_metrics for s in last))
-        disconnect = last[-1].disconnect_type
-        if "tAbandon" not in metrics and ("tFlowOut" in metrics or disconnect == "transfer"):
-            raise Skip(SKIP_FLOW_OUT)
-        outcome = "abandoned"
-        ended_abandon = last[-1].end or end
-
-    if outcome == "handled" and agent_segs:
-        talk = sum(s.seconds for s in agent_segs if s.type == "interact")
-        hold = sum(s.seconds for s in agent_segs if s.type == "hold")
-        acw = sum(s.seconds for s in agent_segs if s.type == "wrapup")
-        if not any(s.type == "wrapup" for s in agent_segs):
-            # ACW may be reported only as the tAcw metric (milliseconds) on the agent session.
-            agent_sessions = [sess for p in parts if isinstance(p, dict)
-                              and p.get("purpose") in AGENT_PURPOSES
-                              for sess in p.get("sessions") or [] if isinstance(sess, dict)]
-            acw = _metric_seconds(agent_sessions, "tAcw", where) or 0.0
-    else:
-        talk = hold = acw = 0.0
-
+        outcome, ended_at = "abandoned", _abandon_end(queued, acd_segs) or end
+    talk, hold, acw = (_handle_times(agent_segs, parts, where) if outcome == "handled"
+                       else (0.0, 0.0, 0.0))
     interacting_agents = {s.user_id or f"participant-{s.participant}" for s in interacts}
     transferred = outcome == "handled" and (
         len(interacting_agents) > 1
         or any(s.disconnect_type in TRANSFER_DISCONNECTS for s in agent_segs
                if s.type in ("interact", "hold")))
-
-    codes = [s.wrap_up_code for s in agent_segs
-             if s.wrap_up_code and s.wrap_up_code not in SYSTEM_WRAPUP_CODES]
-    code = codes[-1] if codes else None  # the final disposition
-    issue_type = mapping.wrapup_codes.get(code, code) if code else None
-    resolved = None
-    if mapping.resolved is not None and code:
-        resolved = mapping.resolved.get(code, mapping.resolved.get(issue_type))
+    issue_type, resolved = _disposition(agent_segs, mapping)
 
     return {
         "interaction_id": cid,
@@ -379,7 +341,7 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
         "agent_id": agent_id if outcome == "handled" else None,
         "arrived_at": arrived_at,
         "answered_at": answered_at,
-        "ended_at": ended_abandon if outcome == "abandoned" else end,
+        "ended_at": ended_at,
         "outcome": outcome,
         "talk_s": talk,
         "hold_s": hold,
@@ -387,6 +349,59 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
         "transferred": bool(transferred),
         "resolved": resolved,
     }
+
+
+def _queue(queued: list[Segment], agent_segs: list[Segment], parts: list,
+           mapping: GenesysMapping) -> str | None:
+    """The first queue's name: the mapping's, else the acd participant's name (Genesys names
+    the acd participant after its queue), else its id. Never queued: the agents' queue id."""
+    queue_id = queued[0].queue_id if queued else next(
+        (s.queue_id for s in agent_segs if s.queue_id), None)
+    if not queue_id:
+        return None
+    name = mapping.queues.get(queue_id)
+    if name is None and queued:
+        name = parts[queued[0].participant].get("participantName") or None
+    return name or queue_id
+
+
+def _abandon_end(queued: list[Segment], acd_segs: list[Segment]):
+    """For a conversation no agent answered: when the customer left the last queue, or raise
+    Skip when the system moved the call on instead. The customer left it: tAbandon, or a
+    disconnect other than a transfer; a flow-out: tFlowOut, or a transfer without tAbandon
+    (voicemail, another number)."""
+    last = [s for s in acd_segs if s.participant == queued[-1].participant]
+    metrics = set().union(*(s.session_metrics for s in last))
+    if "tAbandon" not in metrics and ("tFlowOut" in metrics or last[-1].disconnect_type == "transfer"):
+        raise Skip(SKIP_FLOW_OUT)
+    return last[-1].end
+
+
+def _handle_times(agent_segs: list[Segment], parts: list, where: Where) -> tuple[float, float, float]:
+    """(talk, hold, ACW) seconds summed over the agents' interact, hold and wrapup segments;
+    ACW from the agents' tAcw metric (milliseconds) when no wrapup segment was recorded."""
+    talk = sum(s.seconds for s in agent_segs if s.type == "interact")
+    hold = sum(s.seconds for s in agent_segs if s.type == "hold")
+    acw = sum(s.seconds for s in agent_segs if s.type == "wrapup")
+    if not any(s.type == "wrapup" for s in agent_segs):
+        sessions = [sess for p in parts if isinstance(p, dict) and p.get("purpose") in AGENT_PURPOSES
+                    for sess in p.get("sessions") or [] if isinstance(sess, dict)]
+        acw = _metric_seconds(sessions, "tAcw", where) or 0.0
+    return talk, hold, acw
+
+
+def _disposition(agent_segs: list[Segment], mapping: GenesysMapping) -> tuple:
+    """(issue type, resolved) from the last agent wrap-up code (the final disposition); the
+    system's timeout code is none. resolved only when the mapping says."""
+    codes = [s.wrap_up_code for s in agent_segs
+             if s.wrap_up_code and s.wrap_up_code not in SYSTEM_WRAPUP_CODES]
+    if not codes:
+        return None, None
+    issue_type = mapping.wrapup_codes.get(codes[-1], codes[-1])
+    resolved = None
+    if mapping.resolved is not None:
+        resolved = mapping.resolved.get(codes[-1], mapping.resolved.get(issue_type))
+    return issue_type, resolved
 
 
 def completeness(conv: dict) -> tuple:
