@@ -432,3 +432,28 @@ def test_a_long_row_and_bad_bytes_are_data_errors(tmp_path):
     changes = {"csv": {"encoding": "latin-1"}}
     frame = _read(latin, _mapping(tmp_path, changes)).tables["interactions"]
     assert list(frame["queue"]) == ["Qué"]
+
+
+@pytest.mark.parametrize("unit, cell, seconds", [
+    ("seconds", "90", 90.0),
+    ("milliseconds", "90500", 90.5),  # 90 500 ms = 90.5 s
+    ("minutes", "1.5", 90.0),  # 1.5 min = 90 s
+    ("hh:mm:ss", "25:00:01", 90001.0),  # 25 h 1 s: hours may pass 24
+    ("hh:mm:ss", "01:30", 90.0),  # mm:ss
+])
+def test_duration_units(tmp_path, unit, cell, seconds):
+    src = _csv(tmp_path, f"a,01/03/2026 10:00:00,00:00:12,OK,Q,x,{cell},No")
+    columns = {**BASE["columns"], "talk_s": {"column": "Talk", "duration": unit}}
+    frame = _read(src, _mapping(tmp_path, {"columns": columns})).tables["interactions"]
+    assert frame["talk_s"].iloc[0] == seconds
+
+
+def test_times_with_offsets_are_instants_whatever_the_file_zone(tmp_path):
+    src = _csv(tmp_path, "a,2026-03-01T10:00:00+02:00,00:00:12,OK,Q,x,90,No",
+               "b,2026-03-01T10:00:00Z,00:00:12,OK,Q,x,90,No")
+    columns = {**BASE["columns"], "arrived_at": "Start"}  # ISO 8601
+    frame = _read(src, _mapping(tmp_path, {"columns": columns})).tables["interactions"]
+    by_id = frame.set_index("interaction_id")["arrived_at"]
+    # +02:00 -> 08:00 UTC; Z -> 10:00 UTC (the mapping's Europe/Paris applies to naive times only)
+    assert by_id["a"] == pd.Timestamp("2026-03-01 08:00", tz="UTC")
+    assert by_id["b"] == pd.Timestamp("2026-03-01 10:00", tz="UTC")
