@@ -832,8 +832,9 @@ def read(source: Path, options: ImportOptions) -> ImportResult:
     legs = len(frame)
     frame = normalise_abandons(collapse_legs(frame, contact_keys))
     if len(frame) < legs:
-        summary.notes.append(f"{legs - len(frame):,} rows were further legs of a contact "
-                             "(collapsed into one contact each)")
+        extra = legs - len(frame)
+        summary.notes.append(f"{extra:,} row{'s' if extra != 1 else ''} joined as further "
+                             "legs of a contact (same contact key)")
     out = canonical_frame(frame, mapping)
     repeated = out["interaction_id"][out["interaction_id"].duplicated()]
     if len(repeated):
