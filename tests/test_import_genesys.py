@@ -329,3 +329,15 @@ def test_a_mapping_file_is_named_in_its_errors(tmp_path):
     path.write_text("queues: {q: Billing}\nwrapups: {}\n")
     with pytest.raises(ConfigError, match=r"genesys.yaml: unknown key 'wrapups'"):
         gc.read(FIXTURE, ImportOptions(mapping=str(path), pseudonym_key=KEY))
+
+
+def test_queue_name_order_mapping_then_queue_name_then_participant_name():
+    conv = _conv()
+    assert _one(conv)["queue"] == "Q"  # the acd participant's name
+    conv["participants"][1]["sessions"][0]["segments"][0]["queueName"] = "Named"
+    assert _one(conv)["queue"] == "Named"
+    mapped = gc.conversation_contact(conv, gc.GenesysMapping(queues={"q": "Mapped"}))
+    assert mapped["queue"] == "Mapped"
+    del conv["participants"][1]["participantName"]
+    del conv["participants"][1]["sessions"][0]["segments"][0]["queueName"]
+    assert _one(conv)["queue"] == "q"  # only the id is left

@@ -150,6 +150,7 @@ class Segment:
     start: pd.Timestamp
     end: pd.Timestamp | None
     queue_id: str | None
+    queue_name: str | None  # not in the API's schema; some flattened exports add it
     disconnect_type: str | None
     wrap_up_code: str | None
     session_metrics: frozenset = frozenset()  # names of the metrics on this segment's session
@@ -186,6 +187,7 @@ def flatten_segments(conv: dict, where: Where) -> list[Segment]:
                     participant=p, purpose=purpose, user_id=part.get("userId"),
                     media_type=sess.get("mediaType"), type=str(seg.get("segmentType") or ""),
                     start=start, end=end, queue_id=seg.get("queueId"),
+                    queue_name=seg.get("queueName"),
                     disconnect_type=seg.get("disconnectType"),
                     wrap_up_code=seg.get("wrapUpCode"), session_metrics=metrics,
                 ))
@@ -353,16 +355,16 @@ def conversation_contact(conv: dict, mapping: GenesysMapping | None = None,
 
 def _queue(queued: list[Segment], agent_segs: list[Segment], parts: list,
            mapping: GenesysMapping) -> str | None:
-    """The first queue's name: the mapping's, else the acd participant's name (Genesys names
-    the acd participant after its queue), else its id. Never queued: the agents' queue id."""
-    queue_id = queued[0].queue_id if queued else next(
-        (s.queue_id for s in agent_segs if s.queue_id), None)
-    if not queue_id:
+    """The first queue's name: the mapping's, else a ``queueName`` on the segment, else the
+    acd participant's name (Genesys names the acd participant after its queue), else its id.
+    Never queued: the agents' queue, named the same way."""
+    first = queued[0] if queued else next((s for s in agent_segs if s.queue_id), None)
+    if first is None or not first.queue_id:
         return None
-    name = mapping.queues.get(queue_id)
-    if name is None and queued:
-        name = parts[queued[0].participant].get("participantName") or None
-    return name or queue_id
+    name = mapping.queues.get(first.queue_id) or first.queue_name
+    if not name and queued:
+        name = parts[first.participant].get("participantName")
+    return name or first.queue_id
 
 
 def _abandon_end(queued: list[Segment], acd_segs: list[Segment]):
