@@ -151,10 +151,10 @@ def cmd_import(args) -> int:
     from pathlib import Path
 
     from .importers import ImportOptions, run_import
-    from .importers.common import read_mapping
 
-    options = ImportOptions(skip_bad=args.skip_bad,
-                            mapping=read_mapping(args.mapping) if args.mapping else None,
+    # The importer reads the mapping itself (a path, or a shipped name such as five9 for the
+    # mapped importer), so its errors name the mapping file.
+    options = ImportOptions(skip_bad=args.skip_bad, mapping=args.mapping,
                             config_path=Path(args.config) if args.config else None)
     summary = run_import(args.source, args.from_path, args.out, options)
     for line in summary.lines():

@@ -41,6 +41,7 @@ from .common import (
     parse_timestamp,
     pseudonym,
     pseudonym_key,
+    read_mapping,
 )
 
 SOURCE = "amazon-connect"
@@ -86,9 +87,11 @@ class Leg:
     resolved: bool | None
 
 
-def attribute_names(mapping: dict | None) -> dict[str, str]:
+def attribute_names(mapping: dict | str | Path | None) -> dict[str, str]:
     """The contact-attribute names of issue_type and resolved (``--mapping``'s
     ``attributes:``), checked: unknown keys are errors naming them."""
+    if isinstance(mapping, str | Path):  # the --mapping file's path
+        mapping = read_mapping(mapping)
     mapping = mapping or {}
     unknown = sorted(set(mapping) - MAPPING_KEYS)
     if unknown:

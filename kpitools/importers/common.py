@@ -46,7 +46,8 @@ class ImportOptions:
     """Options of one import run.
 
     skip_bad : skip (and count) malformed records instead of failing on the first one
-    mapping : the parsed ``--mapping`` YAML (mapped importer: required; others: optional
+    mapping : the ``--mapping`` YAML: its path (or, for the mapped importer, a shipped name
+        such as ``five9``) or the parsed dict (mapped importer: required; others: optional
         overrides such as attribute names), or None
     config_path : the center's ``kpitools.yaml`` (``--config``), copied into the output folder
     pseudonym_key : the secret key for customer pseudonyms (bytes), or None for the default
@@ -54,7 +55,7 @@ class ImportOptions:
     """
 
     skip_bad: bool = False
-    mapping: dict | None = None
+    mapping: dict | str | Path | None = None
     config_path: Path | None = None
     pseudonym_key: bytes | None = None
 
