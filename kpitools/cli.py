@@ -141,6 +141,34 @@ def cmd_staffing(args) -> int:
     return staffing.run(args)
 
 
+EPILOG_IMPORT = """examples:
+  kpitools import amazon-connect --from exports/ctr/2026/03 --out data/center
+  kpitools import amazon-connect --from ctr.jsonl.gz --out data/center --config kpitools.yaml \\
+      --mapping connect.yaml --skip-bad
+  kpitools kpis --data data/center --period 2026-W10
+
+The input is only read. The folder is written atomically (an earlier import's folder is
+replaced as a whole; any other non-empty folder is refused). Customer addresses become keyed
+pseudonyms: the key is $KPITOOLS_PSEUDONYM_KEY, else ~/.config/kpitools/pseudonym.key
+(created once). See docs/importers.md."""
+
+
+def cmd_import(args) -> int:
+    from pathlib import Path
+
+    from .importers import ImportOptions, run_import
+
+    # The importer reads the mapping itself (a path, or a shipped name such as five9 for the
+    # mapped importer), so its errors name the mapping file.
+    options = ImportOptions(skip_bad=args.skip_bad, mapping=args.mapping,
+                            config_path=Path(args.config) if args.config else None)
+    summary = run_import(args.source, args.from_path, args.out, options)
+    for line in summary.lines():
+        print(line)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpitools",
@@ -199,6 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a commentary file pre-filled with automatic observations, then stop")
     add_engine_arguments(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("import", help="turn a platform's export into a canonical data folder",
+                       formatter_class=raw, epilog=EPILOG_IMPORT)
+    p.add_argument("source", choices=["amazon-connect", "genesys-cloud", "mapped"],
+                   help="amazon-connect (contact records), genesys-cloud (conversation "
+                        "details), mapped (CSV/Parquet through --mapping)")
+    p.add_argument("--from", dest="from_path", required=True, metavar="PATH",
+                   help="the export: a file or a folder tree (read only, never modified)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the data folder to write (Parquet)")
+    p.add_argument("--config", metavar="FILE", help="center configuration, copied as <DIR>/kpitools.yaml")
+    p.add_argument("--mapping", metavar="FILE",
+                   help="mapping YAML (required for mapped; amazon-connect: attribute names)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip malformed records and count them, instead of stopping at the first")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("staffing", help="Erlang C staffing for one interval", formatter_class=raw,
                        epilog="example:\n  kpitools staffing --contacts 100 --interval-s 1800 --aht-s 180 "
