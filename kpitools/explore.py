@@ -927,7 +927,16 @@ def format_axis(ax, unit: str, axis: str = "y", change: bool = False, span=None)
     if span is None:
         lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
         span = abs(hi - lo)
+    if unit == "seconds" and span > 0:
+        from matplotlib.ticker import MultipleLocator
+
+        # Ticks on whole clock steps (0:30, 1:00, 5:00), not matplotlib's 50 s or 200 s.
+        step = next((s for s in _CLOCK_STEPS if span / s <= 8), _CLOCK_STEPS[-1])
+        target.set_major_locator(MultipleLocator(step))
     target.set_major_formatter(tick_formatter(unit, span, change))
+
+
+_CLOCK_STEPS = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
 
 
 def format_cells(table: pd.DataFrame, unit: str, change: bool = False) -> pd.DataFrame:

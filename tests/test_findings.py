@@ -43,9 +43,6 @@ def test_change_ticks(value, unit, span, text):
 
 
 def test_format_cells_and_format_axis():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
     table = pd.DataFrame({"Mon": [0.8123, np.nan], "Tue": [0.5, 1.0]})
@@ -203,3 +200,13 @@ def test_shortfall_sentence_by_hand():
         "2 of 3 intervals were short of the requirement (effective staffing below required), "
         "by 1.5 agents on average. **Monday** had the most: 2, between 09:00 and 10:00, short "
         "by 1.5 on average.")
+
+
+def test_duration_axes_tick_on_clock_steps():
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    ax.plot([0, 1], [200, 520])          # a 320 s span: 60 s steps give 6 ticks (≤ 8)
+    explore.format_axis(ax, "seconds")
+    ticks = [t for t in ax.get_yticks() if 200 <= t <= 520]
+    assert ticks == [240, 300, 360, 420, 480]
