@@ -933,6 +933,11 @@ def format_axis(ax, unit: str, axis: str = "y", change: bool = False, span=None)
         # Ticks on whole clock steps (0:30, 1:00, 5:00), not matplotlib's 50 s or 200 s.
         step = next((s for s in _CLOCK_STEPS if span / s <= 8), _CLOCK_STEPS[-1])
         target.set_major_locator(MultipleLocator(step))
+    if unit == "fraction":
+        from matplotlib.ticker import MaxNLocator
+
+        # Ticks on whole percents (or halves on narrow axes), so "82 %" is never 82.5 %.
+        target.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
     target.set_major_formatter(tick_formatter(unit, span, change))
 
 

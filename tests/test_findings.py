@@ -210,3 +210,14 @@ def test_duration_axes_tick_on_clock_steps():
     explore.format_axis(ax, "seconds")
     ticks = [t for t in ax.get_yticks() if 200 <= t <= 520]
     assert ticks == [240, 300, 360, 420, 480]
+
+
+def test_percent_axes_tick_on_whole_percents():
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    ax.plot([0, 1], [0.70, 0.89])
+    explore.format_axis(ax, "fraction")
+    labels = [ax.yaxis.get_major_formatter()(t, 0) for t in ax.get_yticks()]
+    # every tick is a whole percent, so its label (no decimals on this 19-point axis) is exact
+    assert all(abs(100 * t - round(100 * t)) < 1e-9 for t in ax.get_yticks()), labels
