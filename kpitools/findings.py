@@ -207,11 +207,13 @@ def tradeoff_sentence(compared: pd.DataFrame, groups: Sequence[str], by: str = "
     others = rows[~rows[by].isin(groups) & rows[by].notna()]
     moved = others[others["significant"].fillna(False).astype(bool)]
     if len(moved):
-        tail = "Other significant moves: " + _joined(
+        tail = " Other significant moves: " + _joined(
             [f"{r[by]} {_move(r)}" for r in moved.to_dict("records")]) + "."
+    elif len(others):
+        tail = f" No other {by} moved significantly on these KPIs."
     else:
-        tail = f"No other {by} moved significantly on these KPIs."
-    return "; ".join(lines) + ". " + tail
+        tail = ""
+    return "; ".join(lines) + "." + tail
 
 
 def agents_sentence(moves: pd.DataFrame, min_contacts: int = 30, together: float = 0.8) -> str:

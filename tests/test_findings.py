@@ -221,3 +221,23 @@ def test_percent_axes_tick_on_whole_percents():
     labels = [ax.yaxis.get_major_formatter()(t, 0) for t in ax.get_yticks()]
     # every tick is a whole percent, so its label (no decimals on this 19-point axis) is exact
     assert all(abs(100 * t - round(100 * t)) < 1e-9 for t in ax.get_yticks()), labels
+
+
+def test_tradeoff_sentence_by_hand():
+    def row(queue, kpi, label, unit, before, after, significant):
+        return {"queue": queue, "kpi": kpi, "label": label, "unit": unit,
+                "compare_value": before, "value": after, "change": after - before,
+                "significant": significant}
+
+    compared = pd.DataFrame([
+        row("billing", "aht", "AHT", "seconds", 400.0, 280.0, None),
+        row("billing", "fcr", "FCR", "fraction", 0.75, 0.62, True),
+        row("sales", "fcr", "FCR", "fraction", 0.80, 0.79, False),
+        row("retention", "csat", "CSAT", "fraction", 0.88, 0.82, True),
+    ])
+    # billing: 400 s = 6:40 → 280 s = 4:40, change −120 s = −2:00; FCR −13.0 points
+    assert findings.tradeoff_sentence(compared, ["billing"]) == (
+        "billing: AHT 6:40 → 4:40 (−2:00) and FCR 75.0 % → 62.0 % (−13.0 pts). Other "
+        "significant moves: retention CSAT 88.0 % → 82.0 % (−6.0 pts).")
+    assert findings.tradeoff_sentence(compared[compared["queue"] == "billing"], ["billing"]) == (
+        "billing: AHT 6:40 → 4:40 (−2:00) and FCR 75.0 % → 62.0 % (−13.0 pts).")

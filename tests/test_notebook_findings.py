@@ -14,6 +14,11 @@ hits the last full week. Worked out by hand:
   2026-08-03, a Monday: ISO week 2026-W32; the last full week is 2026-W46.
 * seed 11: 30 weeks = 210 days, the trap starts on day 105, 2025-06-02 + 105 days =
   2025-09-15, a Monday: ISO week 2025-W38; the last full week is 2025-12-22..28 = 2025-W52.
+
+A third set has no trap to find, and only the AHT-trap notebook runs on it: seed 5, 12 weeks
+from Monday 2025-01-06 (ISO weeks 2025-W02..W13). The trap would start 84 − 105 = −21 days
+before the data and is withdrawn on day 84 − 50 + 1 = 35 (2025-02-10), so the data holds only
+its end: handle time rises back, it never improves against a clean baseline.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SETS = {
     "demo": {"seed": 7},
     "short": {"seed": 11, "weeks": 30, "start": pd.Timestamp("2025-06-02").date()},
+    "no-trap": {"seed": 5, "weeks": 12, "start": pd.Timestamp("2025-01-06").date()},
 }
+RUN_ON = {"no-trap": ["02-aht-fcr-trap.ipynb"]}  # the other sets run every notebook
 
 pytestmark = pytest.mark.xdist_group("notebooks")
 
@@ -69,6 +76,8 @@ def runs(tmp_path_factory):
             folder = base / name
             generate_demo_data(folder, **options)
             for path in NOTEBOOKS:
+                if path.name not in RUN_ON.get(name, [path.name]):
+                    continue
                 executed = papermill.execute_notebook(
                     str(path), str(base / f"{name}-{path.name}"),
                     parameters={"data_dir": str(folder)}, kernel_name="kpitools",
@@ -81,6 +90,21 @@ def runs(tmp_path_factory):
 
 def _load(runs, name):
     return kpitools.load(runs[name])
+
+
+def _pooled(data, weeks, kpi, queue):
+    """A KPI over several weeks for one queue, pooled by hand: the sum of the engine's weekly
+    numerators over the sum of its denominators."""
+    weekly = pd.concat(kpitools.kpis(data, w, by="queue", kpis=[kpi]) for w in weeks)
+    rows = weekly[weekly["queue"] == queue]
+    return rows["numerator"].sum() / rows["denominator"].sum()
+
+
+def _weeks(first: str, last: str) -> list[Period]:
+    out = [Period.parse(first)]
+    while out[-1].label != last:
+        out.append(out[-1].shift(1))
+    return out
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -115,17 +139,9 @@ def test_aht_trap_finds_the_generated_episode_and_sizes_it_truly(runs, name, fir
     assert found and found.group(1) == first_week and found.group(2) == first_day
     # Billing's AHT during the stated window, pooled by hand from the engine's weekly
     # numerators (handle seconds) and denominators (handled contacts).
-    weeks = []
-    week = Period.parse(found.group(1))
-    while week.label != found.group(3):
-        weeks.append(week)
-        week = week.shift(1)
-    weeks.append(week)
-    data = _load(runs, name)
-    weekly = pd.concat(kpitools.kpis(data, w, by="queue", kpis=["aht"]) for w in weeks)
-    billing = weekly[weekly["queue"] == "billing"]
-    pooled = billing["numerator"].sum() / billing["denominator"].sum()
+    weeks = _weeks(found.group(1), found.group(3))
     assert 5 <= len(weeks) <= 10
+    pooled = _pooled(_load(runs, name), weeks, "aht", "billing")
     assert re.search(rf"billing: Average handle time \S+ → {re.escape(fmt_value(pooled, 'seconds'))} \(−",
                      tradeoff)
 
@@ -146,3 +162,16 @@ def test_survey_notebook_picks_the_largest_nps_move_and_states_it_truly(runs, na
         f"Net promoter score in {week}: **{fmt_value(nps['value'], 'nps')}** "
         f"from {int(nps['n'])} responses"
     )
+
+
+def test_aht_trap_says_so_when_there_is_nothing_to_find(runs):
+    episode, tradeoff, agents, recovery = runs[("no-trap", "02-aht-fcr-trap.ipynb")][:4]
+    assert episode.startswith("**No divergence found**")
+    # 12 complete weeks: the latest 12 // 2 = 6 (W08..W13) against the 6 before (W02..W07)
+    data = _load(runs, "no-trap")
+    before = _pooled(data, _weeks("2025-W02", "2025-W07"), "aht", "billing")
+    during = _pooled(data, _weeks("2025-W08", "2025-W13"), "aht", "billing")
+    assert during > before  # the end of the trap: handle time went back up
+    assert (f"billing: Average handle time {fmt_value(before, 'seconds')} → "
+            f"{fmt_value(during, 'seconds')} (+") in tradeoff
+    assert recovery.startswith("The window runs to the last complete week")
