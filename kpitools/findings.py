@@ -184,11 +184,18 @@ def episode_sentence(episode, stretches: pd.DataFrame, divergence: pd.DataFrame,
         for r in stretches.to_dict("records")
         if (r[by], r["first_period"]) not in inside
     ]
-    rest = (f"Other stretches: {_joined(others)}." if others
+    # Every flagged week is in at most one stretch; the rest were flagged alone.
+    isolated = int(divergence["diverging"].sum()) - int(stretches["periods"].sum())
+    rest = []
+    if others:
+        rest.append(f"other stretches: {_joined(others)}")
+    if isolated:
+        rest.append(f"{isolated} isolated week(s) flagged, none two in a row")
+    rest = ("Also " + "; ".join(rest) + "." if rest
             else f"No other {by} and no other week of the {span} tripped the rule.")
     return (
         f"The rule finds **{_joined(list(episode.groups))}** from {episode.first_period} "
-        f"(week of {episode.start:%-d %B %Y}) to {episode.last_period}: "
+        f"(week of {episode.start.day} {episode.start:%B %Y}) to {episode.last_period}: "
         f"{_joined(runs)}. {rest}"
     )
 

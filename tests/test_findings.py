@@ -241,3 +241,18 @@ def test_tradeoff_sentence_by_hand():
         "significant moves: retention CSAT 88.0 % → 82.0 % (−6.0 pts).")
     assert findings.tradeoff_sentence(compared[compared["queue"] == "billing"], ["billing"]) == (
         "billing: AHT 6:40 → 4:40 (−2:00) and FCR 75.0 % → 62.0 % (−13.0 pts).")
+
+
+def test_episode_sentence_with_an_episode_and_isolated_weeks():
+    stretches = pd.DataFrame([_stretch("tech", "2026-W32", 3), _stretch("billing", "2026-W32", 2),
+                              _stretch("sales", "2026-W10", 2)])
+    episode = explore.divergence_episode(stretches)
+    # 3 + 2 + 2 = 7 weeks in stretches; 8 flagged in all, so 1 was flagged alone
+    divergence = pd.DataFrame({"queue": ["tech"] * 8, "period": [f"2026-W{w}" for w in range(
+        30, 38)], "baseline_periods": [4] * 8, "diverging": [True] * 8})
+    text = findings.episode_sentence(episode, stretches, divergence)
+    assert text.startswith("The rule finds **billing and tech** from 2026-W32 (week of "
+                           "3 August 2026) to 2026-W33: tech 2026-W32 to 2026-W34 (3 weeks) and "
+                           "billing 2026-W32 to 2026-W33 (2 weeks).")
+    assert text.endswith("Also other stretches: sales 2026-W10 to 2026-W11; 1 isolated week(s) "
+                         "flagged, none two in a row.")
