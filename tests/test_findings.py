@@ -11,13 +11,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import contact, write_data
 
 from kpitools import explore, findings
 from kpitools.errors import PeriodError
 from kpitools.formatting import fmt_tick, tick_formatter
 from kpitools.periods import Period
 from kpitools.review.charts import axis_formatter
-from tests.conftest import contact, write_data
 
 # ---------------------------------------------------------------------------------------
 # Chart labels
