@@ -717,9 +717,10 @@ def episode_windows(data, episode: Episode | None, weeks: int = 8) -> EpisodeWin
     """The weeks to compare around ``episode``: up to ``weeks`` complete weeks before it, the
     episode itself, and the complete weeks after it.
 
-    Without an episode, ``during`` is the latest ``weeks`` complete weeks and ``before`` the
-    ones before them, so a notebook can still show what normal looks like. Short data gets
-    shorter windows (at least one week each); data under two complete weeks is an error.
+    Without an episode, ``during`` is the latest ``weeks`` complete weeks (at most half of the
+    complete weeks the data holds) and ``before`` up to ``weeks`` weeks before them, so a
+    notebook can still show what normal looks like. Short data gets shorter windows (at least
+    one week each); data under two complete weeks is an error.
     """
     first_day, last_day = data.coverage
     last_week = latest_complete(first_day, last_day, "week")
