@@ -256,3 +256,16 @@ def test_episode_sentence_with_an_episode_and_isolated_weeks():
                            "billing 2026-W32 to 2026-W33 (2 weeks).")
     assert text.endswith("Also other stretches: sales 2026-W10 to 2026-W11; 1 isolated week(s) "
                          "flagged, none two in a row.")
+
+
+def test_data_folder_parameter_env_and_default(tmp_path, monkeypatch):
+    root = explore.project_root()
+    # an explicit folder is taken as given (relative to the repository root), never generated
+    assert explore.data_folder(str(tmp_path / "nowhere")) == tmp_path / "nowhere"
+    assert not (tmp_path / "nowhere").exists()
+    assert explore.data_folder("data/other") == root / "data" / "other"
+    # without one, $KPITOOLS_DATA (a folder that already holds data is left as it is)
+    write_data(tmp_path / "env", interactions=[contact("c1", "2026-03-04 10:00")])
+    monkeypatch.setenv("KPITOOLS_DATA", str(tmp_path / "env"))
+    assert explore.data_folder(None) == tmp_path / "env"
+    assert sorted(p.name for p in (tmp_path / "env").iterdir()) == ["interactions.csv"]
