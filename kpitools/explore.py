@@ -4,7 +4,8 @@ Nothing here defines a KPI. Every number comes from the engine and the registry
 (:func:`kpitools.engine.compute_measures`, :mod:`kpitools.formulas`, kpitools/catalogue.yaml);
 this module only pools, compares and lays them out:
 
-* :func:`project_root` and :func:`ensure_demo_data` find (or create) the data folder;
+* :func:`project_root`, :func:`ensure_demo_data` and :func:`data_folder` find (or create) the
+  data folder; :func:`available_periods` says how many complete periods it holds;
 * :func:`catalogue` lists the registry, :func:`pretty` formats a KPI frame by unit;
 * :func:`window_kpis` gives KPIs for any date range (measures summed over its days, then the
   catalogue's ratios), :func:`compare_windows` and :func:`compare_periods` put two of them
@@ -12,8 +13,16 @@ this module only pools, compares and lays them out:
   significant;
 * :func:`aht_fcr_divergence` and :func:`divergence_stretches` find the weeks where handle
   time improved while resolution or satisfaction got worse (the trap of seed 003);
+  :func:`divergence_episode` picks the strongest of them and :func:`episode_windows` the
+  windows before, during and after it; :func:`largest_move` finds the period where a KPI
+  moved most against the one before;
 * :func:`staffing_scenarios`, :func:`agents_table` and :func:`effective_agents` wrap the
-  Erlang C model of :mod:`kpitools.staffing` for what-if questions.
+  Erlang C model of :mod:`kpitools.staffing` for what-if questions;
+* :func:`format_axis` and :func:`format_cells` label charts by unit with
+  :mod:`kpitools.formatting`, as the reviews do.
+
+The sentences a notebook states as findings are built from these results by
+:mod:`kpitools.findings`.
 
 >>> import kpitools
 >>> from kpitools import explore
@@ -37,12 +46,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import KpitoolsError, PeriodError
-from .formatting import fmt_change, fmt_target, fmt_value
-from .periods import Period, periods_between
+from .formatting import fmt_change, fmt_target, fmt_tick, fmt_value, tick_formatter
+from .periods import Period, latest_complete, periods_between
 
 __all__ = [
     "project_root",
     "ensure_demo_data",
+    "data_folder",
+    "available_periods",
+    "latest_periods",
+    "weeks_before",
     "catalogue",
     "pretty",
     "window_kpis",
@@ -51,10 +64,19 @@ __all__ = [
     "compare_periods",
     "aht_fcr_divergence",
     "divergence_stretches",
+    "Episode",
+    "divergence_episode",
+    "episode_windows",
+    "largest_move",
     "staffing_scenarios",
     "agents_table",
     "effective_agents",
+    "format_axis",
+    "format_cells",
 ]
+
+DEMO_FOLDER = Path("data") / "demo"
+DATA_ENV = "KPITOOLS_DATA"
 
 
 # --------------------------------------------------------------------------------------
@@ -109,6 +131,66 @@ def ensure_demo_data(path: str | os.PathLike) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # only left when another run won
     return path
+
+
+def data_folder(data_dir: str | os.PathLike | None = None) -> Path:
+    """The data folder a notebook investigates.
+
+    ``data_dir`` (the notebooks' papermill parameter) wins; a relative path is taken from
+    the repository root, as the README writes paths. Without it, ``$KPITOOLS_DATA``, else
+    ``<repo>/data/demo``; those two are generated with :func:`ensure_demo_data` when they
+    hold no data yet. A folder passed as ``data_dir`` is never generated into: a mistyped
+    path should fail when it is loaded, not fill up with demo data.
+    """
+    if data_dir is not None:
+        return project_root() / Path(data_dir)
+    default = os.environ.get(DATA_ENV) or project_root() / DEMO_FOLDER
+    return ensure_demo_data(project_root() / Path(default))
+
+
+def available_periods(data, grain: str = "week", at_most: int = 13) -> int:
+    """How many complete periods of ``grain`` the data holds, up to ``at_most``: the length
+    of a trend that shows no empty periods before the data starts.
+
+    Raises :class:`~kpitools.errors.PeriodError` when the data covers no complete period.
+    """
+    first, last = data.coverage
+    if first is None:
+        raise PeriodError(f"{data.path}: no contacts in the data")
+    end = latest_complete(first, last, grain)
+    count = 0
+    for period in end.history(at_most):
+        if period.is_covered_by(first, last):
+            count += 1
+    return max(count, 1)
+
+
+def latest_periods(data, grains: Sequence[str] = ("week", "month", "quarter")) -> list[Period]:
+    """The latest complete period of each grain the data covers, leaving out the grains it
+    covers no complete period of (a 30-day data set has no complete quarter)."""
+    first, last = data.coverage
+    out = []
+    for grain in grains:
+        try:
+            out.append(latest_complete(first, last, grain))
+        except PeriodError:
+            continue
+    return out
+
+
+def weeks_before(data, period, weeks: int = 4) -> tuple[dt.date, dt.date]:
+    """The window (first day, last day) of up to ``weeks`` complete weeks just before
+    ``period``: a pooled baseline that never reaches back past the start of the data.
+
+    Raises :class:`~kpitools.errors.PeriodError` when no complete week comes before it.
+    """
+    first_day, last_day = data.coverage
+    p = period if isinstance(period, Period) else Period.parse(period)
+    start = Period.containing(p.start, "week")
+    covered = [w for w in start.history(weeks + 1)[:-1] if w.is_covered_by(first_day, last_day)]
+    if not covered:
+        raise PeriodError(f"{data.path}: no complete week in the data before {p.label}")
+    return covered[0].start, covered[-1].end
 
 
 # --------------------------------------------------------------------------------------
@@ -567,6 +649,133 @@ def divergence_stretches(
     return out.sort_values(["periods", "start"], ascending=[False, True], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class Episode:
+    """The strongest AHT-trap episode: the groups it touched and the weeks they share.
+
+    ``first_period``..``last_period`` (``start``..``end`` as days, inclusive) are the weeks
+    flagged on every group in ``groups``; ``stretches`` keeps each group's own run.
+    """
+
+    groups: tuple[str, ...]
+    first_period: str
+    last_period: str
+    start: dt.date
+    end: dt.date
+    periods: int
+    stretches: pd.DataFrame
+
+
+def divergence_episode(stretches: pd.DataFrame, by: str | None = "queue") -> Episode | None:
+    """The detector's strongest window: the longest stretch of
+    :func:`divergence_stretches` (the earliest on a tie), joined by the other groups' stretches
+    that share at least half of its weeks; the window is the weeks all of them share.
+
+    A stretch joins only while the shared window keeps at least half the longest stretch's
+    weeks, so one group flagged for a fortnight cannot shrink a two-month episode to two
+    weeks. None when there is no stretch.
+    """
+    if stretches.empty:
+        return None
+    ordered = stretches.sort_values(["periods", "start"], ascending=[False, True])
+    anchor = ordered.iloc[0]
+    need = math.ceil(anchor["periods"] / 2)
+    start, end = anchor["start"], anchor["end"]
+    members = [anchor]
+    for _, other in ordered.iloc[1:].iterrows():
+        if by is None or other[by] in {m[by] for m in members}:
+            continue
+        lo, hi = max(start, other["start"]), min(end, other["end"])
+        if lo <= hi and ((hi - lo).days + 1) // 7 >= need:
+            start, end = lo, hi
+            members.append(other)
+    first, last = Period.containing(start, "week"), Period.containing(end, "week")
+    groups = tuple(sorted(str(m[by]) for m in members)) if by is not None else ()
+    return Episode(
+        groups=groups,
+        first_period=first.label,
+        last_period=last.label,
+        start=first.start,
+        end=last.end,
+        periods=len(periods_between(first.start, last.end, "week")),
+        stretches=pd.DataFrame(members).reset_index(drop=True),
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeWindows:
+    """Windows (first day, last day) around an episode, or around the latest weeks when the
+    detector found none; ``after`` is None when the episode runs to the last complete week."""
+
+    before: tuple[dt.date, dt.date]
+    during: tuple[dt.date, dt.date]
+    after: tuple[dt.date, dt.date] | None
+    found: bool
+
+
+def episode_windows(data, episode: Episode | None, weeks: int = 8) -> EpisodeWindows:
+    """The weeks to compare around ``episode``: up to ``weeks`` complete weeks before it, the
+    episode itself, and the complete weeks after it.
+
+    Without an episode, ``during`` is the latest ``weeks`` complete weeks (at most half of the
+    complete weeks the data holds) and ``before`` up to ``weeks`` weeks before them, so a
+    notebook can still show what normal looks like. Short data gets shorter windows (at least
+    one week each); data under two complete weeks is an error.
+    """
+    first_day, last_day = data.coverage
+    last_week = latest_complete(first_day, last_day, "week")
+    covered = available_periods(data, "week", at_most=10_000)
+    if episode is not None:
+        during_first = Period.containing(episode.start, "week")
+        during_last = Period.containing(episode.end, "week")
+    else:
+        if covered < 2:
+            raise PeriodError(
+                f"{data.path}: the data covers {covered} complete week; need two to compare"
+            )
+        span = min(weeks, covered // 2)
+        during_last, during_first = last_week, last_week.shift(-(span - 1))
+    before = weeks_before(data, during_first, weeks)
+    after = None
+    if during_last.start < last_week.start:
+        after = (during_last.shift(1).start, last_week.end)
+    return EpisodeWindows(
+        before=before,
+        during=(during_first.start, during_last.end),
+        after=after,
+        found=episode is not None,
+    )
+
+
+def largest_move(trend: pd.DataFrame, kpi: str) -> pd.Series | None:
+    """The period where ``kpi`` moved most against the period before it, in a trend frame.
+
+    Only consecutive complete periods with a value (and, for surveys, enough responses)
+    count. Returns that period's row with ``compare_period``, ``compare_value`` and
+    ``change`` added, or None when no two such periods follow each other.
+    """
+    rows = trend[(trend["kpi"] == kpi) & trend["value"].notna()]
+    rows = rows[~rows["partial"].astype(bool) & ~rows["small_sample"].astype(bool)]
+    rows = rows.assign(_start=[_period_start(p) for p in rows["period"]]).sort_values("_start")
+    best = None
+    previous = None
+    for row in rows.to_dict("records"):
+        if previous is not None and Period.parse(previous["period"]).shift(1).label == row["period"]:
+            change = row["value"] - previous["value"]
+            if best is None or abs(change) > abs(best["change"]):
+                best = {
+                    **row,
+                    "compare_period": previous["period"],
+                    "compare_value": previous["value"],
+                    "change": change,
+                }
+        previous = row
+    if best is None:
+        return None
+    best.pop("_start")
+    return pd.Series(best)
+
+
 # --------------------------------------------------------------------------------------
 # Staffing what-ifs (Erlang C, kpitools.staffing)
 
@@ -702,3 +911,45 @@ def effective_agents(
     return pd.Series(
         pd.array(values, dtype="Int64"), index=intervals.index, name="effective_agents"
     )
+
+
+# --------------------------------------------------------------------------------------
+# Charts labelled like the reviews (kpitools.formatting)
+
+
+def format_axis(ax, unit: str, axis: str = "y", change: bool = False, span=None) -> None:
+    """Label an axis's ticks by unit with :func:`kpitools.formatting.fmt_tick`: percent,
+    mm:ss, NPS points; ``change=True`` for an axis of changes (``+5 pts``, ``−0:20``).
+
+    The span of the axis (for one decimal on narrow percent axes) is read from its limits
+    unless given.
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if span is None:
+        lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+        span = abs(hi - lo)
+    if unit == "seconds" and span > 0:
+        from matplotlib.ticker import MultipleLocator
+
+        # Ticks on whole clock steps (0:30, 1:00, 5:00), not matplotlib's 50 s or 200 s.
+        step = next((s for s in _CLOCK_STEPS if span / s <= 8), _CLOCK_STEPS[-1])
+        target.set_major_locator(MultipleLocator(step))
+    if unit == "fraction":
+        from matplotlib.ticker import MaxNLocator
+
+        # Ticks on whole percents (or halves on narrow axes), so "82 %" is never 82.5 %.
+        target.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
+    target.set_major_formatter(tick_formatter(unit, span, change))
+
+
+_CLOCK_STEPS = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
+
+
+def format_cells(table: pd.DataFrame, unit: str, change: bool = False) -> pd.DataFrame:
+    """The cells of a table as chart labels (e.g. heat-map annotations): ``81 %``, ``5:58``,
+    blank where missing.
+
+    >>> format_cells(pd.DataFrame({"Mon": [0.812, None]}), "fraction")["Mon"].tolist()
+    ['81 %', '']
+    """
+    return table.apply(lambda column: column.map(lambda v: fmt_tick(v, unit, change=change)))

@@ -8,11 +8,14 @@ The same functions format scorecard cells, chart labels and commentary sentences
 '1:35'
 >>> fmt_change(-0.031, "fraction")
 '−3.1 pts'
+>>> fmt_tick(0.8, "fraction"), fmt_tick(-0.05, "fraction", change=True)
+('80 %', '−5 pts')
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 MINUS = "\u2212"
 
@@ -85,3 +88,56 @@ def fmt_target(target, unit: str, direction: str) -> str:
         return fmt_value(target, unit)
     prefix = {"higher": "≥ ", "lower": "≤ "}.get(direction, "")
     return prefix + fmt_value(target, unit)
+
+
+def fmt_tick(value, unit: str, span: float | None = None, change: bool = False) -> str:
+    """A chart label: an axis tick, a heat-map cell or a point annotation.
+
+    Shorter than :func:`fmt_value`: whole percents (one decimal when the axis ``span`` is
+    under 5 points), whole NPS points, mm:ss. With ``change=True`` the value is a change and
+    reads as one: ``+5 pts``, ``−0:20``.
+
+    >>> [fmt_tick(v, "fraction", span=0.03) for v in (0.81, 0.815)]
+    ['81.0 %', '81.5 %']
+    >>> fmt_tick(-12, "nps"), fmt_tick(95, "seconds"), fmt_tick(3, "nps", change=True)
+    ('−12', '1:35', '+3 pts')
+    """
+    if _missing(value):
+        return ""
+    if change:
+        sign = "+" if value > 0 else (MINUS if value < 0 else "±")
+        mag = abs(value)
+        if unit == "fraction":
+            digits = 1 if span is not None and span < 0.05 else 0
+            return f"{sign}{100 * mag:.{digits}f} pts"
+        if unit == "nps":
+            return f"{sign}{mag:.0f} pts"
+        return fmt_change(value, unit)
+    if unit == "fraction":
+        digits = 1 if span is not None and span < 0.05 else 0
+        return f"{100 * value:.{digits}f} %"
+    if unit == "seconds":
+        return fmt_duration(value)
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "currency":
+        return f"{value:,.2f}"
+    if unit == "nps":
+        return f"{value:+.0f}".replace("-", MINUS)
+    return f"{value:g}"
+
+
+def tick_formatter(
+    unit: str, span: float | None = None, change: bool = False
+) -> Callable[[float, int | None], str]:
+    """:func:`fmt_tick` as a matplotlib tick formatter (a ``(value, position)`` callable,
+    which ``axis.set_major_formatter`` accepts as it is).
+
+    >>> tick_formatter("seconds")(358, 0)
+    '5:58'
+    """
+
+    def label(value: float, position: int | None = None) -> str:
+        return fmt_tick(value, unit, span, change)
+
+    return label

@@ -2,7 +2,9 @@
 notebooks`, the second step of `make test`).
 
 STYLE: notebooks are named ``NN-short-description.ipynb``, stored without outputs, run on the
-"kpitools" kernel, and take every formula from the package.
+"kpitools" kernel, read their data folder from a papermill parameter, and take every formula
+from the package. Findings are code cells tagged ``finding`` (their text is computed from the
+data; tests/test_notebook_findings.py runs them on two data sets).
 """
 
 from __future__ import annotations
@@ -45,8 +47,16 @@ def test_notebook_is_stored_clean_and_self_contained(path):
     assert all(not c.outputs and c.execution_count is None for c in code), "outputs not cleared"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert "What we found" in markdown[-1].source
-    assert 'os.environ.get("KPITOOLS_DATA"' in code[0].source
-    assert "explore.ensure_demo_data(DATA)" in code[0].source
+    # The first code cell is papermill's parameters cell; the second finds and loads the data.
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert re.search(r"^data_dir = None\b", code[0].source, re.MULTILINE)
+    assert "explore.data_folder(data_dir)" in code[1].source
+    # Findings are computed: the closing summary is a tagged code cell, and no markdown prose
+    # names a week, month or quarter of the data (`code` spans may show label syntax).
+    assert "finding" in nb.cells[-1].metadata.get("tags", [])
+    for cell in markdown:
+        prose = re.sub(r"`[^`]*`", "", cell.source)
+        assert not re.search(r"\b20\d\d-(W\d\d|Q\d|\d\d)\b", prose), cell.source
     for cell in code:
         for pattern in RETYPED:
             assert not pattern.search(cell.source), f"formula typed in a cell: {cell.source!r}"
