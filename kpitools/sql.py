@@ -77,6 +77,10 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
             f"{threshold} AS threshold_s",
             f"CAST({float(params.get('short_abandon_s', 5))} AS DOUBLE) AS short_abandon_s",
             f"(COALESCE({alias}.talk_s, 0) + COALESCE({alias}.hold_s, 0) + COALESCE({alias}.acw_s, 0)) AS handle_s",
+            # The parts of handle_s, for the talk / hold / ACW split of AHT.
+            f"COALESCE({alias}.talk_s, 0) AS talk_part_s",
+            f"COALESCE({alias}.hold_s, 0) AS hold_part_s",
+            f"COALESCE({alias}.acw_s, 0) AS acw_part_s",
         ]
     )
 
