@@ -120,7 +120,7 @@ def _in_slice(frame: pd.DataFrame, queue, channel) -> pd.DataFrame:
     return frame[keep]
 
 
-def _check_slice(data, period: Period, queue, channel) -> None:
+def check_slice(data, queue, channel) -> None:
     """A queue or channel that is not in the data is a typo, not an empty report."""
     for column, value in (("queue", queue), ("channel", channel)):
         if not value:
@@ -151,7 +151,7 @@ def interval_table(data, period, minutes: int = 30, queue: str | None = None,
     """
     period = check_period(period)
     minutes = check_minutes(minutes)
-    _check_slice(data, period, queue, channel)
+    check_slice(data, queue, channel)
     zone = business_zone(data.params)
     scoped = copy.copy(data)  # same tables; this report's interval width
     scoped.params = {**data.params, "interval_minutes": minutes}
