@@ -313,7 +313,7 @@ def staffing_per_interval(data, rows: pd.DataFrame, minutes: int, queue, channel
     staff = staff[staff["staffed_s"].notna() & (staff["interval_minutes"] > 0)]
     starts = pd.to_datetime(rows["interval_start"].where(rows["interval_end"] != ""), utc=True,
                             format="ISO8601")
-    g0 = starts.astype("int64").to_numpy() / 1e9
+    g0 = starts.dt.as_unit("ns").astype("int64").to_numpy() / 1e9
     g1 = g0 + minutes * 60
     valid = ~starts.isna().to_numpy()
     if staff.empty:
