@@ -13,6 +13,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import contact, write_data
 
 import kpitools
 from kpitools.cli import main
@@ -20,8 +21,6 @@ from kpitools.floor.exceptions import exception_rows, to_csv
 from kpitools.floor.interval import interval_table
 from kpitools.floor.team import benjamini_hochberg, team_report, two_proportion_p
 from kpitools.periods import Period
-
-from conftest import contact, write_data
 
 SECRET = "CUSTSECRET"  # customer ids start with this; no review may show them
 
