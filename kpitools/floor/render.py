@@ -110,7 +110,7 @@ INTERVAL_HEAD = ["Interval", "Offered", "Handled", "Aband. (short)", "Service le
 
 def interval_chart(day: pd.DataFrame, minutes: int, has_staffing: bool) -> str:
     with mpl.rc_context(STYLE):
-        fig = figure(TEXT_WIDTH_IN, 1.6)
+        fig = figure(TEXT_WIDTH_IN, 1.75)
         ax = fig.subplots()
         x = np.arange(len(day))
         ax.bar(x, day["offered"], width=0.8, color=OKABE_ITO["sky"], label="offered (contacts)")
@@ -130,7 +130,8 @@ def interval_chart(day: pd.DataFrame, minutes: int, has_staffing: bool) -> str:
         ax.set_xlim(-0.6, len(day) - 0.4)
         handles = ax.get_legend_handles_labels()
         handles2 = ax2.get_legend_handles_labels()
-        ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="upper left", ncols=3)
+        ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="lower left",
+                  bbox_to_anchor=(0, 1.0), ncols=3, borderaxespad=0.2)
     peak = day["offered"].max() if len(day) else 0
     alt = (f"Bar chart of contacts offered per {minutes}-minute interval (peak {peak:.0f}) with "
            "the Erlang C required agents" + (" and the staffed agents" if has_staffing else "")
