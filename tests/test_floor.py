@@ -78,7 +78,8 @@ def test_interval_table_30_minutes_by_hand(interval_data):
     empty = _row(t, "10:30")
     assert (empty["offered"], empty["handled"], empty["abandoned"]) == (0, 0, 0)
     assert np.isnan(empty["service_level"]) and np.isnan(empty["asa_s"])
-    assert np.isnan(empty["required_agents"]) and np.isnan(empty["staffed_agents"])
+    assert empty["required_agents"] == 0  # nothing offered, nobody needed
+    assert np.isnan(empty["staffed_agents"])  # the staffing rows cover 09:00-10:00 only
 
 
 def test_interval_table_60_and_15_minutes_by_hand(interval_data):

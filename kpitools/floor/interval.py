@@ -178,6 +178,9 @@ def interval_table(data, period, minutes: int = 30, queue: str | None = None,
     per_slot["required_agents"] = _required_agents(scoped, days, by, queue, channel, minutes)
 
     rows = _on_the_clock(per_slot.reset_index(), days, minutes, zone)
+    realtime = [str(c) for c in data.params.get("realtime_channels", [])]
+    if not channel or channel in realtime:  # no real-time contact offered: no agent needed
+        rows.loc[rows["rt_offered"] == 0, "required_agents"] = 0.0
     notes = []
     staffed = staffing_per_interval(data, rows, minutes, queue, channel, zone)
     has_staffing = staffed is not None
