@@ -17,6 +17,7 @@ from conftest import contact, write_data
 
 import kpitools
 from kpitools.cli import main
+from kpitools.errors import DataError
 from kpitools.floor.exceptions import exception_rows, to_csv
 from kpitools.floor.interval import interval_table
 from kpitools.floor.team import benjamini_hochberg, team_report, two_proportion_p
@@ -130,6 +131,20 @@ def test_interval_slice_by_queue_equals_kpis_by_queue(interval_data):
     sales = by_queue[by_queue["queue"] == "sales"].set_index("kpi")["value"]
     assert t.day_totals.iloc[0]["asa_s"] == sales["asa"] == 50
     assert np.isnan(t.rows["staffed_agents"]).all()  # the staffing row has no queue
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"staffed_agents": None, "staffed_s": None}, "has neither staffed_agents nor staffed_s"),
+    ({"staffed_agents": -2, "staffed_s": None}, "column staffed_agents must be 0 or more"),
+    ({"interval_minutes": 0, "staffed_agents": 3, "staffed_s": None}, "interval_minutes must be a positive"),
+])
+def test_bad_staffing_rows_are_named(tmp_path, row, message):
+    base = {"interval_start": "2026-03-02T09:00:00", "interval_minutes": 60, "queue": None,
+            "channel": None}
+    folder = write_data(tmp_path / "s", interactions=interval_contacts(), staffing=[{**base, **row}])
+    with pytest.raises(DataError, match=message) as err:
+        interval_table(kpitools.load(folder), "2026-03-02", 30)
+    assert "staffing.csv" in str(err.value) and "2026-03-02 09:00:00" in str(err.value)
 
 
 # -- DST ----------------------------------------------------------------------------------------

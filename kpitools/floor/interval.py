@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import compute_measures
-from ..errors import ConfigError, PeriodError
+from ..errors import ConfigError, DataError, PeriodError
 from ..formulas import kpi_frame
 from ..periods import Period, periods_between
 from ..staffing import required_agents
@@ -293,6 +293,26 @@ def _day_totals(data, days: list[Period], queue, channel) -> pd.DataFrame:
     return wide.rename(columns=KPI_COLUMN).reset_index()
 
 
+def check_staffing(data) -> None:
+    """Each staffing row needs a positive length and a non-negative head count or time."""
+    path = data.files["staffing"].path
+    rules = [
+        ("staffed_agents IS NULL AND staffed_s IS NULL", "staffed_agents",
+         "has neither staffed_agents nor staffed_s; give one of them"),
+        ("interval_minutes <= 0", "interval_minutes", "must be a positive number of minutes"),
+        ("staffed_agents < 0", "staffed_agents", "must be 0 or more"),
+        ("staffed_s < 0", "staffed_s", "must be 0 or more"),
+    ]
+    for condition, column, what in rules:
+        bad = data.sql(f"SELECT CAST(interval_start AS VARCHAR) AS t, {column} AS v, COUNT(*) OVER () AS n "
+                       f"FROM staffing WHERE {condition} LIMIT 1")
+        if len(bad):
+            row = bad.iloc[0]
+            raise DataError(f"{path}: {int(row['n'])} row(s) where column {column} {what}, e.g. "
+                            f"the row with interval_start {str(row['t'])[:30]} ({column} = "
+                            f"{str(row['v'])[:20]})")
+
+
 def staffing_per_interval(data, rows: pd.DataFrame, minutes: int, queue, channel,
                           zone: ZoneInfo) -> pd.Series | None:
     """Staffed agents per report interval from the ``staffing`` table (None without it).
@@ -303,6 +323,7 @@ def staffing_per_interval(data, rows: pd.DataFrame, minutes: int, queue, channel
     """
     if not data.has("staffing"):
         return None
+    check_staffing(data)
     first, last = rows["period"].iloc[0], rows["period"].iloc[-1]
     lo = dt.date.fromisoformat(first) - dt.timedelta(days=1)
     hi = dt.date.fromisoformat(last) + dt.timedelta(days=2)
