@@ -143,6 +143,11 @@ def cmd_report(args) -> int:
         from .floor.render import run_report
 
         return run_report(args)
+    floor_only = [f"--{k}" for k in ("minutes", "queue", "channel", "team", "pseudonyms")
+                  if getattr(args, k, None)]
+    if floor_only:
+        raise KpitoolsError(f"{', '.join(floor_only)}: only for report interval / report team, "
+                            f"not for the {args.cadence} review")
     from . import review
 
     if args.engine != "duckdb" and args.engine not in getattr(review, "ENGINES", ("duckdb",)):

@@ -330,6 +330,8 @@ def test_rendered_views_show_no_customer_ids(tmp_path, interval_data, team_folde
     (["report", "interval", "--period", "2026-03-02", "--queue", "nope"], "'nope' is not a queue"),
     (["report", "interval", "--period", "2026-03-02", "--format", "docx"], "use html, pdf"),
     (["report", "team", "--period", "2026-W10", "--team", "Purple"], "'Purple' is not a team"),
+    (["report", "team", "--period", "2026-W10", "--minutes", "15"], "--minutes: not an option of report team"),
+    (["report", "weekly", "--period", "2026-W10", "--queue", "billing"], "--queue: only for report interval"),
     (["exceptions", "--period", "2026-W99", "--kind", "waited"], "is not a real week"),
     (["exceptions", "--period", "2026-W10", "--kind", "waited", "--channel", "fax"], "'fax' is not a channel"),
 ])

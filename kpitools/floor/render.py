@@ -394,6 +394,10 @@ def run_team(args) -> int:
 
 def run_report(args) -> int:
     """``kpitools report interval|team`` (the cadence argument chooses)."""
+    wrong = {"interval": ("team", "pseudonyms"), "team": ("minutes", "queue", "channel")}[args.cadence]
+    given = [f"--{k}" for k in wrong if getattr(args, k, None)]
+    if given:
+        raise ConfigError(f"{', '.join(given)}: not an option of report {args.cadence}")
     return run_interval(args) if args.cadence == "interval" else run_team(args)
 
 
