@@ -23,7 +23,7 @@ export GX_ANALYTICS_ENABLED := False
 export PYTHONDONTWRITEBYTECODE := 1
 unexport MPLBACKEND
 
-.PHONY: help install system-deps demo-data validate weekly-report monthly-report quarterly-report reports test lint bench lab clean
+.PHONY: help install system-deps demo-data validate weekly-report monthly-report quarterly-report reports interval-report team-report test lint bench lab clean
 
 help: ## Show this help (default target)
 	@echo "kpitools — contact-center KPI reviews"
@@ -72,6 +72,12 @@ quarterly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the quarterly review in
 	$(KPITOOLS) report quarterly --data $(DATA) --out reports $(PERIOD_ARG)
 
 reports: weekly-report monthly-report quarterly-report ## Build all three reviews
+
+interval-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Floor view: per-interval report of a day (PERIOD=2026-03-02 or a week) into reports/interval/
+	$(KPITOOLS) report interval --data $(DATA) --out reports $(PERIOD_ARG)
+
+team-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Floor view: team and agent scorecards (PERIOD=2026-W10) into reports/team/
+	$(KPITOOLS) report team --data $(DATA) --out reports $(PERIOD_ARG)
 
 test: $(STAMP) $(SYSTEM_STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup tests

@@ -20,6 +20,28 @@ EPILOG_KPIS = """examples:
   kpitools kpis --data data/demo --period 2026-Q1 --variant negative --kpi service_level"""
 
 
+EPILOG_FLOOR = """floor views (docs/floor.md):
+  kpitools report interval --period 2026-03-02 --minutes 15 --queue billing
+  kpitools report interval --period 2026-W10 --channel voice      # one page per day
+  kpitools report team --period 2026-W10 --team "Billing Care" --pseudonyms"""
+
+EPILOG_EXCEPTIONS = """examples:
+  kpitools exceptions --period 2026-W10 --kind waited --out waited.csv
+  kpitools exceptions --period 2026-03 --kind repeats --queue billing
+The files carry customer ids: analyst use only (their first line says so)."""
+
+
+def add_floor_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``report interval`` and ``report team`` (ignored by the reviews)."""
+    g = p.add_argument_group("floor views (report interval | team)")
+    g.add_argument("--minutes", help="interval: interval width, 15, 30 (default) or 60")
+    g.add_argument("--queue", help="interval: only this queue (e.g. billing)")
+    g.add_argument("--channel", help="interval: only this channel (e.g. voice)")
+    g.add_argument("--team", help="team: only this team (default: one page per team)")
+    g.add_argument("--pseudonyms", action="store_true",
+                   help="team: show stable pseudonyms (Agent 3F9C2A) instead of agent ids")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -117,6 +139,15 @@ def cmd_validate(args) -> int:
 
 
 def cmd_report(args) -> int:
+    if args.cadence in ("interval", "team"):  # the floor views (docs/floor.md)
+        from .floor.render import run_report
+
+        return run_report(args)
+    floor_only = [f"--{k}" for k in ("minutes", "queue", "channel", "team", "pseudonyms")
+                  if getattr(args, k, None)]
+    if floor_only:
+        raise KpitoolsError(f"{', '.join(floor_only)}: only for report interval / report team, "
+                            f"not for the {args.cadence} review")
     from . import review
 
     if args.engine != "duckdb" and args.engine not in getattr(review, "ENGINES", ("duckdb",)):
@@ -133,6 +164,12 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spark-master", metavar="URL",
                    help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 "
                         "(default $KPITOOLS_SPARK_MASTER or local[*])")
+
+
+def cmd_exceptions(args) -> int:
+    from .floor.render import run_exceptions
+
+    return run_exceptions(args)
 
 
 def cmd_staffing(args) -> int:
@@ -212,11 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_arguments(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("report", help="build a weekly, monthly or quarterly review (HTML + PDF)",
+    p = sub.add_parser("report", help="build a weekly, monthly or quarterly review, or a floor "
+                                      "view: interval report or team scorecards (HTML + PDF)",
                        formatter_class=raw,
                        epilog="examples:\n  kpitools report weekly --data data/demo\n"
-                              "  kpitools report monthly --period 2026-03 --data data/demo --out reports")
-    p.add_argument("cadence", choices=["weekly", "monthly", "quarterly"])
+                              "  kpitools report monthly --period 2026-03 --data data/demo --out reports\n"
+                              + EPILOG_FLOOR)
+    p.add_argument("cadence", choices=["weekly", "monthly", "quarterly", "interval", "team"],
+                   help="a review cadence, or a floor view: interval (per 15/30/60-minute "
+                        "interval of a day or week) or team (one scorecard page per team)")
     p.add_argument("--period", help="period label (default: the latest complete period in the data)")
     p.add_argument("--data", default="data/demo", help="data folder (default data/demo)")
     p.add_argument("--out", default="reports", help="output root (default reports)")
@@ -226,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stub", action="store_true",
                    help="write a commentary file pre-filled with automatic observations, then stop")
     add_engine_arguments(p)
+    add_floor_arguments(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("import", help="turn a platform's export into a canonical data folder",
@@ -242,6 +284,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true",
                    help="skip malformed records and count them, instead of stopping at the first")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("exceptions", help="the contacts behind a bad number, as CSV for an analyst "
+                                          "(contains customer ids)",
+                       formatter_class=raw, epilog=EPILOG_EXCEPTIONS)
+    p.add_argument("--data", default="data/demo", help="data folder (default data/demo)")
+    p.add_argument("--period", required=True, help="2026-03-02, 2026-W10, 2026-03 or 2026-Q1")
+    p.add_argument("--kind", required=True, choices=["waited", "abandoned", "repeats", "low-survey"],
+                   help="waited: answered past the threshold in the worst intervals; abandoned: "
+                        "abandons after waiting past the threshold; repeats: repeat chains; "
+                        "low-survey: CSAT below 4 or NPS 0-6 with the contact's queue/agent/issue")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.add_argument("--minutes", help="interval width for --kind waited: 15, 30 (default) or 60")
+    p.add_argument("--queue", help="only this queue")
+    p.add_argument("--channel", help="only this channel")
+    p.add_argument("--timezone", help="business time zone, e.g. America/New_York (default UTC)")
+    p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
+    p.set_defaults(func=cmd_exceptions)
 
     p = sub.add_parser("staffing", help="Erlang C staffing for one interval", formatter_class=raw,
                        epilog="example:\n  kpitools staffing --contacts 100 --interval-s 1800 --aht-s 180 "

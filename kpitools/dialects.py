@@ -18,6 +18,9 @@ class Dialect:
     date_literal: str
     timestamp_literal: str
     iso_weekday: str  # 1 = Monday .. 7 = Sunday of a TIMESTAMP
+    # Exact continuous quantile ({x} at fraction {q}), interpolating linearly between rows;
+    # NULLs are ignored. DuckDB quantile_cont and Spark percentile give the same number.
+    quantile_cont: str = "quantile_cont({x}, {q})"
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -31,6 +34,9 @@ class Dialect:
 
     def weekday(self, expr: str) -> str:
         return self.iso_weekday.format(expr)
+
+    def quantile(self, expr: str, q: float) -> str:
+        return self.quantile_cont.format(x=expr, q=repr(float(q)))
 
     def date(self, value) -> str:
         return self.date_literal.format(value)
@@ -46,6 +52,7 @@ DUCKDB = Dialect(
     date_literal="DATE '{}'",
     timestamp_literal="TIMESTAMP '{}'",
     iso_weekday="isodow({})",
+    quantile_cont="quantile_cont({x}, {q})",
 )
 
 SPARK = Dialect(
@@ -58,6 +65,7 @@ SPARK = Dialect(
     # unix_micros() of an NTZ value counts wall-clock micros exactly as DuckDB's epoch_us.
     timestamp_literal="TIMESTAMP_NTZ '{}'",
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
+    quantile_cont="percentile({x}, {q})",  # exact; percentile_approx would not match DuckDB
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

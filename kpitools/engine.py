@@ -101,7 +101,8 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     if merged is None:
         merged = pd.DataFrame(columns=keys)
     for source, _ in frames:
-        cols = [m.name for m in reg.measures.values() if m.source == source]
+        # A group without rows has counts and sums of 0; its percentiles and maxima stay NaN.
+        cols = [m.name for m in reg.measures.values() if m.source == source and m.additive]
         merged[cols] = merged[cols].fillna(0.0)
     for source in unavailable:
         for m in reg.measures.values():

@@ -361,6 +361,19 @@ def window_kpis(
     else:
         pooled = frame[columns].sum(min_count=1).to_frame().T
     pooled.insert(0, "period", win.label)
+    statistics = [m for m in columns if not data.registry.measures[m].additive]
+    if statistics and any(k.is_statistic for k in selected):
+        # Percentiles and maxima of days cannot be pooled: compute them over the window's rows
+        # in one bucket (a span the calendar maps to a single label).
+        span = Period(win.start, win.end, "day")
+        whole = compute_measures(data, [span], by).frame
+        pooled = pooled.drop(columns=statistics)
+        if by:
+            pooled = pooled.merge(whole[[*by, *statistics]], on=list(by), how="left")
+        else:
+            pooled[statistics] = whole[statistics].to_numpy()
+    else:
+        pooled[statistics] = np.nan
     for source in measures.unavailable:  # keep "unavailable" as NaN, never as 0
         for m in data.registry.measures.values():
             if m.source == source:

@@ -36,7 +36,17 @@ def kpi_columns(frame: pd.DataFrame, kpi: Kpi, formula: Formula, registry: Regis
     missing = [unavailable[s] for s in sources if s in unavailable]
     num = combine(frame, formula.numerator)
     out = pd.DataFrame(index=frame.index)
-    if formula.denominator is None:
+    if formula.statistic:  # a percentile / maximum of the group's own rows, n = its sample
+        den = combine(frame, formula.denominator)
+        ok = den > 0
+        out["numerator"] = num
+        out["denominator"] = den
+        out["value"] = (formula.scale * num).where(ok)
+        out["reason"] = np.where(
+            ok, None,
+            f"no {registry.measures[next(iter(formula.denominator))].description} in scope",
+        )
+    elif formula.denominator is None:
         out["numerator"] = num
         out["denominator"] = np.nan
         out["value"] = num * formula.scale

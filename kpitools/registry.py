@@ -26,6 +26,7 @@ from .errors import ConfigError, UnknownKpiError
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
+AGGREGATES = ("sum", "quantile", "max")  # quantile and max are not additive: see Measure
 SOURCES = ("interactions", "repeats", "surveys", "agent_activity", "costs", "qa")
 # Which optional input table each measure source needs (None: always there).
 SOURCE_TABLE = {
@@ -40,11 +41,21 @@ SOURCE_TABLE = {
 
 @dataclass(frozen=True)
 class Measure:
+    """A base aggregate. ``sum`` measures (counts and sums) add up across groups and periods;
+    ``quantile`` (at ``q``) and ``max`` measures do not, so they are always computed from the
+    rows of the group itself and never summed or averaged afterwards."""
+
     name: str
     source: str
     when: str | None
     value: str
     description: str
+    aggregate: str = "sum"
+    q: float | None = None
+
+    @property
+    def additive(self) -> bool:
+        return self.aggregate == "sum"
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,9 @@ class Formula:
     denominator: dict[str, float] | None  # None: the KPI is the numerator itself (a count)
     scale: float = 1.0
     description: str = ""
+    # A statistic (``type: statistic``): the value is the one non-additive numerator measure
+    # itself (a percentile, a maximum); the denominator is its sample, which gives ``n``.
+    statistic: bool = False
 
     @property
     def measures(self) -> list[str]:
@@ -92,6 +106,11 @@ class Kpi:
     @property
     def is_count(self) -> bool:
         return self.formula().denominator is None
+
+    @property
+    def is_statistic(self) -> bool:
+        """A percentile or maximum: computed from rows, never a ratio of sums."""
+        return self.formula().statistic
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,13 @@ def _terms(raw: Any, where: str) -> dict[str, float]:
 
 
 def _formula(raw: dict, where: str) -> Formula:
+    if raw.get("type") == "statistic":
+        return Formula(
+            numerator={str(raw.get("statistic")): 1.0},
+            denominator={str(raw.get("sample")): 1.0},
+            description=str(raw.get("description", "")),
+            statistic=True,
+        )
     den = raw.get("denominator")
     return Formula(
         numerator=_terms(raw.get("numerator"), f"{where}.numerator"),
@@ -176,6 +202,8 @@ def parse_registry(doc: dict) -> Registry:
             when=raw.get("when"),
             value=str(raw.get("value", 1)),
             description=raw.get("description", ""),
+            aggregate=str(raw.get("aggregate", "sum")),
+            q=None if raw.get("q") is None else float(raw["q"]),
         )
     kpis = {}
     problems = []
@@ -236,6 +264,12 @@ def check_registry(reg: Registry) -> list[str]:
     for m in reg.measures.values():
         if m.source not in SOURCES:
             problems.append(f"measure {m.name!r}: source {m.source!r} is not one of {SOURCES}")
+        if m.aggregate not in AGGREGATES:
+            problems.append(f"measure {m.name!r}: aggregate {m.aggregate!r} is not one of {AGGREGATES}")
+        if m.aggregate == "quantile" and not (m.q is not None and 0 < m.q < 1):
+            problems.append(f"measure {m.name!r}: a quantile needs q between 0 and 1, got {m.q!r}")
+        if m.aggregate != "quantile" and m.q is not None:
+            problems.append(f"measure {m.name!r}: q is only for aggregate quantile")
     for k in reg.kpis.values():
         if not k.id or not k.id.isidentifier():
             problems.append(f"KPI id {k.id!r} must be a lowercase identifier")
@@ -253,6 +287,7 @@ def check_registry(reg: Registry) -> list[str]:
             for m in f.measures:
                 if m not in reg.measures:
                     problems.append(f"KPI {k.id!r} ({vname}): measure {m!r} is not declared")
+            problems += _check_additivity(reg, k.id, vname, f)
             sources = {reg.measures[m].source for m in f.measures if m in reg.measures}
             tables = {SOURCE_TABLE[s] for s in sources if s in SOURCE_TABLE} - {"interactions"}
             if len(tables) > 1:
@@ -278,6 +313,27 @@ def check_registry(reg: Registry) -> list[str]:
             problems.append(f"trigger {t.id!r}: give exactly one of below / above")
         if t.on not in ("value", "change"):
             problems.append(f"trigger {t.id!r}: on must be value or change")
+    return problems
+
+
+def _check_additivity(reg: Registry, kid: str, vname: str, f: Formula) -> list[str]:
+    """Non-additive measures only as the value of a statistic; never inside a ratio."""
+    known = [m for m in f.measures if m in reg.measures]
+    non_additive = [m for m in known if not reg.measures[m].additive]
+    where = f"KPI {kid!r} ({vname})"
+    if not f.statistic:
+        return [f"{where}: measure {m!r} is a {reg.measures[m].aggregate}, not additive; "
+                "use it as the statistic of a type: statistic KPI" for m in non_additive]
+    problems = []
+    stat = next(iter(f.numerator))
+    if stat in reg.measures and reg.measures[stat].additive:
+        problems.append(f"{where}: statistic {stat!r} must be a quantile or max measure")
+    sample = next(iter(f.denominator or {}), None)
+    if sample in reg.measures and not reg.measures[sample].additive:
+        problems.append(f"{where}: sample {sample!r} must be an additive count")
+    if stat in reg.measures and sample in reg.measures \
+            and reg.measures[stat].source != reg.measures[sample].source:
+        problems.append(f"{where}: statistic and sample must come from one source")
     return problems
 
 

@@ -118,6 +118,20 @@ TABLES: dict[str, Table] = {
                 _c("score", "number", nullable=False),
             ),
         ),
+        # Optional, as workforce-management tools export it: the agents actually staffed per
+        # interval, for a queue or a channel (or both, or neither: the whole center), given as
+        # a head count (staffed_agents) or as staffed seconds (staffed_s); one of them is needed.
+        Table(
+            "staffing",
+            (
+                _c("interval_start", "timestamp", nullable=False),
+                _c("interval_minutes", "integer", nullable=False),
+                _c("queue", "string", required=False),
+                _c("channel", "string", required=False),
+                _c("staffed_agents", "number", required=False),
+                _c("staffed_s", "number", required=False),
+            ),
+        ),
     )
 }
 

@@ -77,6 +77,10 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
             f"{threshold} AS threshold_s",
             f"CAST({float(params.get('short_abandon_s', 5))} AS DOUBLE) AS short_abandon_s",
             f"(COALESCE({alias}.talk_s, 0) + COALESCE({alias}.hold_s, 0) + COALESCE({alias}.acw_s, 0)) AS handle_s",
+            # The parts of handle_s, for the talk / hold / ACW split of AHT.
+            f"COALESCE({alias}.talk_s, 0) AS talk_part_s",
+            f"COALESCE({alias}.hold_s, 0) AS hold_part_s",
+            f"COALESCE({alias}.acw_s, 0) AS acw_part_s",
         ]
     )
 
@@ -94,12 +98,18 @@ def _dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect
     return f"{alias}.{dim} AS {dim}"
 
 
-def _measure_selects(reg: Registry, source: str) -> list[str]:
+def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
     out = []
     for m in reg.measures.values():
         if m.source != source:
             continue
-        if m.when is None and m.value == "1":
+        # Non-additive measures see only the rows matching `when` (NULL elsewhere is ignored).
+        rows = m.value if m.when is None else f"CASE WHEN {m.when} THEN {m.value} END"
+        if m.aggregate == "quantile":
+            expr = dialect.quantile(rows, m.q)
+        elif m.aggregate == "max":
+            expr = f"MAX({rows})"
+        elif m.when is None and m.value == "1":
             expr = "COUNT(*)"
         elif m.when is None:
             expr = f"SUM({m.value})"
@@ -109,10 +119,11 @@ def _measure_selects(reg: Registry, source: str) -> list[str]:
     return out
 
 
-def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...]) -> str:
+def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...],
+             dialect: Dialect) -> str:
     keys = ["bucket", *by]
     return (
-        f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source))
+        f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source, dialect))
         + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}"
     )
 
@@ -142,7 +153,7 @@ def _with_bucket(relation: str, day_expr: str, columns: str = "r.*") -> str:
 
 def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     inner = _contacts_in_scope(scope, params, dialect)
-    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by)
+    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by, dialect)
 
 
 def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
@@ -161,7 +172,7 @@ def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -
         "    ) x WHERE x.is_inbound AND x.has_customer) c"
     )
     # The calendar join keeps only contacts arriving inside the scope itself.
-    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by)
+    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by, dialect)
 
 
 def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, params: dict,
@@ -175,7 +186,7 @@ def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, para
         f"  JOIN (\n{contacts}\n  ) c ON {alias}.interaction_id = c.interaction_id\n"
         f"  JOIN {CALENDAR} cal ON CAST(c.arrived_at AS DATE) = cal.day"
     )
-    return _grouped(inner, source, reg, scope.by)
+    return _grouped(inner, source, reg, scope.by, dialect)
 
 
 def surveys_query(reg, scope, params, dialect) -> str:
@@ -193,7 +204,7 @@ def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) 
         f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
         f"  JOIN {CALENDAR} cal ON act.date = cal.day"
     )
-    return _grouped(inner, "agent_activity", reg, scope.by)
+    return _grouped(inner, "agent_activity", reg, scope.by, dialect)
 
 
 def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
@@ -205,7 +216,7 @@ def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> 
         f"  FROM costs c JOIN {CALENDAR} cal\n"
         f"    ON cal.day >= c.period_start AND cal.day <= c.period_end"
     )
-    return _grouped(inner, "costs", reg, scope.by)
+    return _grouped(inner, "costs", reg, scope.by, dialect)
 
 
 QUERIES = {

@@ -15,7 +15,8 @@ import kpitools
 from kpitools.periods import Period
 
 FRACTION_KPIS = [k.id for k in kpitools.registry.kpis.values() if k.unit == "fraction"]
-RATIO_KPIS = [k.id for k in kpitools.registry.kpis.values() if not k.is_count]
+RATIO_KPIS = [k.id for k in kpitools.registry.kpis.values()
+              if not k.is_count and not k.is_statistic]
 
 
 def random_interactions(seed: int, n: int, start="2026-03-02", days=14) -> pd.DataFrame:
@@ -108,6 +109,13 @@ def test_totals_equal_ratio_of_summed_parts(dataset, by):
         assert t["value"] == pytest.approx(scale * p["numerator"].sum() / p["denominator"].sum()), kpi
     for kpi in ("contact_volume", "offered", "handled"):
         assert parts[parts["kpi"] == kpi]["value"].sum() == total.loc[kpi, "value"]
+    # Not additive: the longest wait is the longest part's; a percentile lies between the
+    # parts' percentiles; the sample n adds up like a count.
+    longest = parts[parts["kpi"] == "max_wait"]["value"]
+    assert longest.max() == total.loc["max_wait", "value"]
+    p90 = parts[parts["kpi"] == "p90_wait"]
+    assert p90["value"].min() <= total.loc["p90_wait", "value"] <= p90["value"].max()
+    assert p90["n"].sum() == total.loc["p90_wait", "n"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -37,6 +37,10 @@ def test_packaged_registry_is_sound():
     assert check_registry(kpitools.registry) == []
 
 
+def _kpi(doc, kid):
+    return next(k for k in doc["kpis"] if k["id"] == kid)
+
+
 def _doc():
     from importlib import resources
 
@@ -51,6 +55,13 @@ def _doc():
     (lambda d: d["kpis"][3].update(label=""), "label is missing"),
     (lambda d: d["measures"]["handled"].update(source="crm"), "source 'crm'"),
     (lambda d: d["triggers"][0].update(kpi="vibes"), "KPI 'vibes' is not declared"),
+    (lambda d: d["measures"]["rt_wait_p90"].update(q=1.5), "a quantile needs q between 0 and 1"),
+    (lambda d: d["measures"]["rt_wait_p90"].update(aggregate="median"), "aggregate 'median'"),
+    (lambda d: d["measures"]["handled"].update(q=0.5), "q is only for aggregate quantile"),
+    # a percentile inside a ratio would be summed across groups: refused
+    (lambda d: d["kpis"][3].update(numerator={"rt_wait_p90": 1}), "is a quantile, not additive"),
+    (lambda d: _kpi(d, "p90_wait").update(statistic="rt_answered"), "must be a quantile or max"),
+    (lambda d: _kpi(d, "max_wait").update(sample="rt_wait_p90"), "must be an additive count"),
 ])
 def test_validator_names_each_problem(mutate, message):
     doc = _doc()

@@ -68,6 +68,8 @@ def contributions(ctx, kpi: str, dim: str = "queue") -> pd.Series | None:
     if now.empty or then.empty:
         return None
     k = ctx.registry[kpi]
+    if k.is_statistic:  # a percentile has no additive parts to attribute
+        return None
     if k.is_count:
         return now["value"].sub(then["value"], fill_value=0.0)
     scale = k.formula().scale
