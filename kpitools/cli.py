@@ -17,7 +17,8 @@ from .errors import KpitoolsError
 EPILOG_KPIS = """examples:
   kpitools kpis --data data/demo --period 2026-W10
   kpitools kpis --data data/demo --period 2026-03 --by queue,channel --format json
-  kpitools kpis --data data/demo --period 2026-Q1 --variant negative --kpi service_level"""
+  kpitools kpis --data data/demo --period 2026-Q1 --variant negative --kpi service_level
+  kpitools kpis --data data/demo --period 2026-W10 --by segment   # an extra column of interactions"""
 
 
 def _date(text: str) -> dt.date:
@@ -69,9 +70,9 @@ def cmd_kpis(args) -> int:
     from .engine import check_by
     from .formatting import fmt_target, fmt_value
 
-    by = check_by(args.by)
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
                     timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
+    by = check_by(args.by, data)  # after loading: the data's own columns are dimensions too
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
@@ -158,7 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kpis", help="KPI values for one period", formatter_class=raw, epilog=EPILOG_KPIS)
     p.add_argument("--data", required=True, help="data folder (CSV or Parquet tables)")
     p.add_argument("--period", required=True, help="2026-03-02, 2026-W10, 2026-03 or 2026-Q1")
-    p.add_argument("--by", help="group by queue, channel, agent_id, team, issue_type (comma-separated)")
+    p.add_argument("--by", metavar="DIM[,DIM]",
+                   help="group by queue, channel, agent_id, team, issue_type, weekday (1 = Monday), "
+                        "hour, interval (interval_minutes slots), or any extra column of "
+                        "interactions such as priority or segment (comma-separated)")
     p.add_argument("--variant", help="service-level variant: exclude_short (default), negative, ignore, positive")
     p.add_argument("--kpi", help="only these KPI ids (comma-separated)")
     p.add_argument("--format", choices=["json", "csv", "table"], default="table")

@@ -18,6 +18,7 @@ class Dialect:
     date_literal: str
     timestamp_literal: str
     iso_weekday: str  # 1 = Monday .. 7 = Sunday of a TIMESTAMP
+    identifier_quote: str = '"'  # quotes a column name (Spark: backtick)
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -31,6 +32,12 @@ class Dialect:
 
     def weekday(self, expr: str) -> str:
         return self.iso_weekday.format(expr)
+
+    def quote(self, name: str) -> str:
+        """A column name as a quoted identifier (callers pass validated names only,
+        :func:`kpitools.schema.is_identifier`; the quote character is doubled regardless)."""
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
 
     def date(self, value) -> str:
         return self.date_literal.format(value)
@@ -58,6 +65,7 @@ SPARK = Dialect(
     # unix_micros() of an NTZ value counts wall-clock micros exactly as DuckDB's epoch_us.
     timestamp_literal="TIMESTAMP_NTZ '{}'",
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
+    identifier_quote="`",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

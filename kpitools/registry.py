@@ -14,6 +14,7 @@ turns measures into KPI values, and the reviews print the same descriptions in t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, UnknownKpiError
+from .schema import TABLES
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
@@ -38,13 +40,46 @@ SOURCE_TABLE = {
 }
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def referenced_columns(source: str, *expressions: str | None) -> set[str]:
+    """Optional input columns of ``source``'s table named directly in SQL ``expressions``
+    (string literals are ignored). Derived columns such as ``wait_s`` are not input columns:
+    what they need is declared on the measure (``needs`` / ``partial_without``)."""
+    table = TABLES.get(SOURCE_TABLE.get(source, ""))
+    if table is None:
+        return set()
+    optional = {c.name for c in table.columns if not c.required}
+    found = set()
+    for expr in expressions:
+        if expr:
+            found |= set(_IDENTIFIER.findall(_STRING_LITERAL.sub("", expr))) & optional
+    return found
+
+
 @dataclass(frozen=True)
 class Measure:
+    """A base aggregate. ``needs``: optional input columns without which the measure cannot
+    be computed (its KPIs are null with a reason); ``partial_without``: optional columns it
+    adds up when present and leaves out when absent (its KPIs keep a value, with a note and
+    no RAG status). Columns named in ``when`` / ``value`` count as needed without being
+    declared (:attr:`required_columns`)."""
+
     name: str
     source: str
     when: str | None
     value: str
     description: str
+    needs: tuple[str, ...] = ()
+    partial_without: tuple[str, ...] = ()
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """Every optional input column this measure cannot do without, sorted."""
+        inferred = referenced_columns(self.source, self.when, self.value)
+        return tuple(sorted((set(self.needs) | inferred) - set(self.partial_without)))
 
 
 @dataclass(frozen=True)
@@ -156,6 +191,14 @@ def _terms(raw: Any, where: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in raw.items()}
 
 
+def _columns(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    return tuple(str(c) for c in raw) if isinstance(raw, (list, tuple)) else (repr(raw),)
+
+
 def _formula(raw: dict, where: str) -> Formula:
     den = raw.get("denominator")
     return Formula(
@@ -176,6 +219,8 @@ def parse_registry(doc: dict) -> Registry:
             when=raw.get("when"),
             value=str(raw.get("value", 1)),
             description=raw.get("description", ""),
+            needs=_columns(raw.get("needs")),
+            partial_without=_columns(raw.get("partial_without")),
         )
     kpis = {}
     problems = []
@@ -236,6 +281,15 @@ def check_registry(reg: Registry) -> list[str]:
     for m in reg.measures.values():
         if m.source not in SOURCES:
             problems.append(f"measure {m.name!r}: source {m.source!r} is not one of {SOURCES}")
+            continue
+        table = TABLES[SOURCE_TABLE[m.source]]
+        optional = [c.name for c in table.columns if not c.required]
+        for key in ("needs", "partial_without"):
+            for col in getattr(m, key):
+                if col not in optional:
+                    problems.append(
+                        f"measure {m.name!r}: {key} names {col!r}, which is not an optional "
+                        f"column of {table.name} ({', '.join(optional) or 'it has none'})")
     for k in reg.kpis.values():
         if not k.id or not k.id.isidentifier():
             problems.append(f"KPI id {k.id!r} must be a lowercase identifier")

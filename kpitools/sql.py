@@ -22,6 +22,8 @@ DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 TIME_DIMENSIONS = ("weekday", "hour", "interval")
 CONTACT_DIMENSIONS = set(DIMENSIONS) | set(TIME_DIMENSIONS)
 CALENDAR = "kpi_calendar"
+# Every day with a contact (business time), for the coverage and its gaps: one pass.
+DAYS_WITH_CONTACTS = "SELECT DISTINCT CAST(arrived_at AS DATE) AS day FROM interactions"
 
 # Which dimensions each source can be grouped by (others make its KPIs undefined).
 SOURCE_DIMENSIONS = {
@@ -32,6 +34,31 @@ SOURCE_DIMENSIONS = {
     "agent_activity": {"agent_id", "team"},
     "costs": {"queue"},
 }
+# Sources whose rows belong to a contact: they can also be grouped by the data's own extra
+# columns of interactions (priority, segment …).
+CONTACT_SOURCES = ("interactions", "repeats", "surveys", "qa")
+BUILT_IN_DIMENSIONS = DIMENSIONS + TIME_DIMENSIONS
+# Names the generated SQL uses for its own columns: an extra column of interactions with one
+# of these names cannot be a dimension (it would be shadowed or shadow them).
+RESERVED_NAMES = frozenset({
+    "bucket", "day", "issue_type_key", "has_customer", "has_repeat", "t_us", "daily_amount",
+    "is_inbound", "is_handled", "is_abandoned", "is_answered", "is_realtime", "is_async",
+    "wait_s", "threshold_s", "short_abandon_s", "handle_s",
+})
+
+
+def supports(source: str, dim: str) -> bool:
+    """True when measures of ``source`` can be grouped by ``dim`` (a built-in dimension, or
+    any other name: an extra column of interactions, which contact sources carry)."""
+    if dim in BUILT_IN_DIMENSIONS:
+        return dim in SOURCE_DIMENSIONS[source]
+    return source in CONTACT_SOURCES
+
+
+def dim_key(dim: str, dialect: Dialect) -> str:
+    """A dimension as a column reference: built-in names as they are, the data's own
+    (validated) column names quoted for the engine."""
+    return dim if dim in BUILT_IN_DIMENSIONS else dialect.quote(dim)
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,8 @@ def _dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect
     if dim == "interval":
         width_us = int(float(params.get("interval_minutes", 30)) * 60 * 1_000_000)
         return f"CAST(FLOOR({dialect.micros(alias + '.arrived_at')} / {width_us}) AS BIGINT) AS interval"
+    if dim not in BUILT_IN_DIMENSIONS:  # an extra column of interactions
+        return f"{alias}.{dialect.quote(dim)} AS {dialect.quote(dim)}"
     return f"{alias}.{dim} AS {dim}"
 
 
@@ -109,8 +138,8 @@ def _measure_selects(reg: Registry, source: str) -> list[str]:
     return out
 
 
-def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...]) -> str:
-    keys = ["bucket", *by]
+def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...], dialect: Dialect) -> str:
+    keys = ["bucket", *(dim_key(d, dialect) for d in by)]
     return (
         f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source))
         + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}"
@@ -142,7 +171,7 @@ def _with_bucket(relation: str, day_expr: str, columns: str = "r.*") -> str:
 
 def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     inner = _contacts_in_scope(scope, params, dialect)
-    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by)
+    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by, dialect)
 
 
 def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
@@ -161,21 +190,21 @@ def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -
         "    ) x WHERE x.is_inbound AND x.has_customer) c"
     )
     # The calendar join keeps only contacts arriving inside the scope itself.
-    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by)
+    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by, dialect)
 
 
 def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, params: dict,
                        dialect: Dialect, source: str) -> str:
     """Surveys and QA rows belong to their interaction's period and dimensions."""
     contacts = _contacts_in_scope(scope, params, dialect)
-    dims = "".join(f", c.{d}" for d in scope.by)
+    dims = "".join(f", c.{dim_key(d, dialect)}" for d in scope.by)
     inner = (
         f"  SELECT {alias}.*{dims}, cal.bucket\n"
         f"  FROM {table} {alias}\n"
         f"  JOIN (\n{contacts}\n  ) c ON {alias}.interaction_id = c.interaction_id\n"
         f"  JOIN {CALENDAR} cal ON CAST(c.arrived_at AS DATE) = cal.day"
     )
-    return _grouped(inner, source, reg, scope.by)
+    return _grouped(inner, source, reg, scope.by, dialect)
 
 
 def surveys_query(reg, scope, params, dialect) -> str:
@@ -193,7 +222,7 @@ def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) 
         f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
         f"  JOIN {CALENDAR} cal ON act.date = cal.day"
     )
-    return _grouped(inner, "agent_activity", reg, scope.by)
+    return _grouped(inner, "agent_activity", reg, scope.by, dialect)
 
 
 def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
@@ -205,7 +234,7 @@ def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> 
         f"  FROM costs c JOIN {CALENDAR} cal\n"
         f"    ON cal.day >= c.period_start AND cal.day <= c.period_end"
     )
-    return _grouped(inner, "costs", reg, scope.by)
+    return _grouped(inner, "costs", reg, scope.by, dialect)
 
 
 QUERIES = {
