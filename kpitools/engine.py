@@ -15,7 +15,7 @@ import pandas as pd
 from .dialects import DUCKDB, Dialect
 from .errors import DataError, KpitoolsError
 from .periods import Period
-from .registry import SOURCE_TABLE, Registry
+from .registry import SOURCE_TABLE, Registry, needs_columns_reason
 from .sql import BUILT_IN_DIMENSIONS, CALENDAR, QUERIES, RESERVED_NAMES, Scope, supports
 
 
@@ -126,11 +126,6 @@ def _source_columns(data, table: str) -> list[str] | None:
     return None if lookup is None else list(lookup(table))
 
 
-def _columns_text(table: str, cols: list[str]) -> str:
-    names = " and ".join([", ".join(cols[:-1]), cols[-1]] if len(cols) > 1 else cols)
-    return f"{names} column{'s' if len(cols) > 1 else ''}"
-
-
 def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
     """(unavailable, notes) per measure from the optional input columns absent from the data:
     a measure that ``needs`` an absent column is unavailable ("needs the transferred column,
@@ -149,8 +144,7 @@ def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, 
             continue
         lacking = [c for c in m.required_columns if c not in have]
         if lacking:
-            unavailable[m.name] = (f"needs the {_columns_text(table, lacking)}, which {table} "
-                                   "does not have")
+            unavailable[m.name] = needs_columns_reason(table, lacking)
             continue
         left_out = [c for c in m.partial_without if c not in have]
         if left_out:

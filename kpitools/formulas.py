@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .registry import Formula, Kpi, Registry
+from .registry import Formula, Kpi, Registry, merge_reasons
 
 
 def combine(frame: pd.DataFrame, terms: dict[str, float]) -> pd.Series:
@@ -62,7 +62,7 @@ def kpi_columns(frame: pd.DataFrame, kpi: Kpi, formula: Formula, registry: Regis
         )
     if missing:
         out["value"] = np.nan
-        out["reason"] = "; ".join(sorted(set(missing)))
+        out["reason"] = merge_reasons(missing)
     out["reason"] = out["reason"].astype(object).where(out["value"].isna(), None)
     note = "; ".join(_measure_notes(formula, notes or {})) or None
     out["input_note"] = pd.Series(note, index=out.index, dtype=object).where(out["value"].notna(), None)

@@ -59,6 +59,33 @@ def referenced_columns(source: str, *expressions: str | None) -> set[str]:
     return found
 
 
+_NEEDS = re.compile(r"^needs the (.+) columns?, which (\w+) does not have$")
+
+
+def needs_columns_reason(table: str, columns) -> str:
+    """Why a measure or KPI is null: 'needs the transferred column, which interactions does
+    not have'. :func:`merge_reasons` reads these sentences back to combine them."""
+    cols = sorted(set(columns))
+    names = " and ".join([", ".join(cols[:-1]), cols[-1]] if len(cols) > 1 else cols)
+    return f"needs the {names} column{'s' if len(cols) > 1 else ''}, which {table} does not have"
+
+
+def merge_reasons(reasons) -> str:
+    """One reason for a KPI from its measures' reasons: missing columns of one table are
+    named together ('needs the customer_id and issue_type columns, …'), others listed once."""
+    columns: dict[str, set[str]] = {}
+    others = []
+    for reason in reasons:
+        m = _NEEDS.match(reason)
+        if m:
+            names = m[1].replace(" and ", ", ").split(", ")
+            columns.setdefault(m[2], set()).update(names)
+        elif reason not in others:
+            others.append(reason)
+    merged = [needs_columns_reason(t, cols) for t, cols in sorted(columns.items())]
+    return "; ".join(sorted(others) + merged)
+
+
 @dataclass(frozen=True)
 class Measure:
     """A base aggregate. ``needs``: optional input columns without which the measure cannot
