@@ -46,7 +46,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     """Add label, unit, target, RAG status, sample size, intervals and partial flags."""
     reg = data.registry
     first, last = data.coverage
-    gaps = data_gaps(data)
+    gaps = data.gaps
     partial = {p.label: not p.is_covered_by(first, last, gaps) for p in periods}
     # The repeat rule looks up to repeat_window_h past each contact: near the end of the data
     # that look-ahead is cut short and the rate reads low. Say so instead of hiding it.
@@ -111,12 +111,6 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     return out
 
 
-def data_gaps(data) -> tuple[dt.date, ...]:
-    """Days inside the data's coverage without contacts (``data.gaps``; none for a dataset
-    that does not track them)."""
-    return tuple(getattr(data, "gaps", ()) or ())
-
-
 def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None = None,
                      kpis: list[str] | None = None, backend=None) -> pd.DataFrame:
     """KPI values for several periods of one grain in a single pass over the data."""
@@ -174,7 +168,7 @@ def trend(data, kpi: str | list[str] | None = None, grain: str = "week", periods
         first, last = data.coverage
         if first is None:
             raise PeriodError(f"{data.path}: no contacts in the data, so no trend")
-        end = latest_complete(first, last, grain, data_gaps(data))
+        end = latest_complete(first, last, grain, data.gaps)
     end = _period(end)
     if end.grain != grain:
         end = Period.containing(end.end, grain)
@@ -206,7 +200,7 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
     out = now.merge(then, on=keys, how="left")
     first, last = data.coverage
     out["compare_period"] = q.label
-    covered = q.is_covered_by(first, last, data_gaps(data))
+    covered = q.is_covered_by(first, last, data.gaps)
     out["compare_partial"] = out["compare_partial"].fillna(not covered).astype(bool)
     change = out["value"] - out["compare_value"]
     like_for_like = ~out["partial"] & ~out["compare_partial"]

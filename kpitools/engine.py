@@ -89,9 +89,10 @@ def _unusable_reason(name: str, registry: Registry | None) -> str | None:
 def dimensions(data=None) -> list[str]:
     """Every dimension ``by=`` accepts: the built-in ones, then the data's own extra columns
     of interactions (``data.extra_columns``) whose names kpitools can use."""
-    extra = list(getattr(data, "extra_columns", None) or []) if data is not None else []
-    reg = getattr(data, "registry", None)
-    return [*BUILT_IN_DIMENSIONS, *(c for c in extra if _unusable_reason(c, reg) is None)]
+    if data is None:
+        return list(BUILT_IN_DIMENSIONS)
+    usable = [c for c in data.extra_columns if _unusable_reason(c, data.registry) is None]
+    return [*BUILT_IN_DIMENSIONS, *usable]
 
 
 def check_by(by, data=None, *, extra=()) -> tuple[str, ...]:
@@ -108,22 +109,15 @@ def check_by(by, data=None, *, extra=()) -> tuple[str, ...]:
     for b in by:
         if b in allowed:
             continue
-        if data is not None and b in (getattr(data, "extra_columns", None) or []):
+        if data is not None and b in data.extra_columns:
             why = _unusable_reason(b, data.registry)
             raise KpitoolsError(f"cannot group by {_shown(b)}: the interactions column has a "
                                 f"name {why}; rename it in the data")
-        extra = "" if data is not None else " or an extra column of interactions"
-        raise KpitoolsError(f"cannot group by {_shown(b)}; choose from {', '.join(allowed)}{extra}")
+        hint = "" if data is not None else " or an extra column of interactions"
+        raise KpitoolsError(f"cannot group by {_shown(b)}; choose from {', '.join(allowed)}{hint}")
     if len(set(by)) != len(by):
         raise KpitoolsError(f"a dimension is repeated in --by {','.join(by)}")
     return by
-
-
-def _source_columns(data, table: str) -> list[str] | None:
-    """The columns of ``table``'s file, or None when the dataset cannot tell (then every
-    canonical column counts as present, the behaviour before optional columns were tracked)."""
-    lookup = getattr(data, "source_columns", None)
-    return None if lookup is None else list(lookup(table))
 
 
 def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
@@ -131,17 +125,14 @@ def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, 
     a measure that ``needs`` an absent column is unavailable ("needs the transferred column,
     which interactions does not have"); one that is ``partial_without`` it gets a note."""
     unavailable, notes = {}, {}
-    present: dict[str, set[str] | None] = {}
+    present: dict[str, set[str]] = {}
     for m in registry.measures.values():
         table = SOURCE_TABLE.get(m.source)
         if table is None or not data.has(table):
             continue
         if table not in present:
-            cols = _source_columns(data, table)
-            present[table] = None if cols is None else set(cols)
+            present[table] = set(data.source_columns(table))
         have = present[table]
-        if have is None:
-            continue
         lacking = [c for c in m.required_columns if c not in have]
         if lacking:
             unavailable[m.name] = needs_columns_reason(table, lacking)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .dialects import Dialect
 from .registry import Registry
+from .schema import TABLES
 
 DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 # Time-of-contact dimensions derived from arrived_at (heat maps, staffing intervals):
@@ -38,12 +39,14 @@ SOURCE_DIMENSIONS = {
 # columns of interactions (priority, segment …).
 CONTACT_SOURCES = ("interactions", "repeats", "surveys", "qa")
 BUILT_IN_DIMENSIONS = DIMENSIONS + TIME_DIMENSIONS
-# Names the generated SQL uses for its own columns: an extra column of interactions with one
-# of these names cannot be a dimension (it would be shadowed or shadow them).
+# Names the generated SQL uses for its own columns, the built-in dimensions and the columns of
+# the tables grouped by a contact's dimensions (surveys, qa: ``SELECT s.*, c.<dim>``): an
+# extra column of interactions with one of these names (in any case) cannot be a dimension.
 RESERVED_NAMES = frozenset({
     "bucket", "day", "issue_type_key", "has_customer", "has_repeat", "t_us", "daily_amount",
     "is_inbound", "is_handled", "is_abandoned", "is_answered", "is_realtime", "is_async",
-    "wait_s", "threshold_s", "short_abandon_s", "handle_s",
+    "wait_s", "threshold_s", "short_abandon_s", "handle_s", *BUILT_IN_DIMENSIONS,
+    *TABLES["surveys"].column_names, *TABLES["qa"].column_names,
 })
 
 

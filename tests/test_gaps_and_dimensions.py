@@ -105,6 +105,7 @@ def dims_tables() -> dict[str, pd.DataFrame]:
     frame["priority"] = [1, 2, 2, 1]
     frame["Customer Name"] = ["A", "B", "C", "D"]  # not an identifier: not kept
     frame["value"] = ["x", "y", "x", "y"]          # kept, but a reserved name: not a dimension
+    frame["Score"] = [1, 2, 3, 4]                  # clashes with qa.score: not a dimension
     return {
         "interactions": frame,
         "surveys": pd.DataFrame([{"interaction_id": "c1", "csat": 5}, {"interaction_id": "c2", "csat": 2},
@@ -126,7 +127,7 @@ def _by(frame, *dims):
 
 
 def test_extra_columns_are_kept_and_listed(dims_data):
-    assert dims_data.extra_columns == ["segment", "priority", "value"]
+    assert dims_data.extra_columns == ["segment", "priority", "value", "Score"]
     from kpitools.engine import dimensions
 
     dims = dimensions(dims_data)
@@ -188,6 +189,7 @@ def test_cli_json_has_a_key_per_extra_dimension(dims_data, capsys):
     ("region", "cannot group by 'region'; choose from queue, channel, agent_id, team, issue_type, "
                "weekday, hour, interval, segment, priority"),
     ("value", "cannot group by 'value': the interactions column has a name kpitools uses"),
+    ("Score", "cannot group by 'Score': the interactions column has a name kpitools uses"),
     ("Customer Name", "cannot group by 'Customer Name'; choose from"),
     ('x"; DROP TABLE interactions; --', "cannot group by 'x\"; DROP TABLE interactions; --'"),
 ])

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import data_gaps, kpis, kpis_for_periods
+from ..api import kpis, kpis_for_periods
 from ..api import load as load_engine
 from ..errors import DataError, PeriodError
 from ..periods import Period, latest_complete
@@ -94,7 +94,7 @@ def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
     if first is None:
         raise DataError(f"{data.path}: the interactions table has no contacts")
     if not label:
-        return latest_complete(first, last, cadence.grain, data_gaps(data))
+        return latest_complete(first, last, cadence.grain, data.gaps)
     p = Period.parse(label)
     if p.grain != cadence.grain:
         raise PeriodError(
@@ -180,7 +180,7 @@ class ReviewContext:
 
     @property
     def gaps(self) -> tuple[dt.date, ...]:
-        return data_gaps(self.data)
+        return self.data.gaps
 
     @property
     def partial(self) -> bool:
