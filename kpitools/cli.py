@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import decimal
 import json
 import math
 import sys
+
+from pandas import NaT as _NAT
 
 from .errors import KpitoolsError
 
@@ -29,10 +32,14 @@ def _date(text: str) -> dt.date:
 
 
 def _json_value(v):
-    if v is None:
+    if v is None or v is _NAT:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
+    if isinstance(v, (dt.datetime, dt.date)):  # the interval dimension, date/time extra columns
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
     if hasattr(v, "item"):  # numpy scalars
         return _json_value(v.item())
     return v
@@ -76,8 +83,8 @@ def cmd_kpis(args) -> int:
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
-        json.dump(records(frame, by), sys.stdout, indent=2)
-        print()
+        # Serialised whole before writing: a value JSON cannot hold never leaves half a file.
+        print(json.dumps(records(frame, by), indent=2, default=str))
     elif args.format == "csv":
         cols = ["period", *by, "kpi", "value", "unit", "variant", "numerator", "denominator", "n",
                 "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]

@@ -211,3 +211,17 @@ def test_kpis_help_lists_every_dimension(capsys):
     for dim in ("queue", "channel", "agent_id", "team", "issue_type", "weekday", "hour",
                 "interval", "any extra column of interactions"):
         assert dim in text
+
+
+def test_cli_json_writes_time_valued_groups_as_iso_text(tmp_path, capsys):
+    # --by interval (30-minute slots) and a Parquet timestamp column: ISO text, not a crash
+    frame = pd.DataFrame([contact("c1", "2026-03-02T09:10:00", wait=5),
+                          contact("c2", "2026-03-02T09:40:00", wait=5)])
+    frame["opened"] = pd.to_datetime(["2026-03-01T08:00:00", "2026-03-01T08:00:00"])
+    folder = write_data(tmp_path / "d", "parquet", interactions=frame)
+    for by, want in [("interval", {"2026-03-02T09:00:00": 1, "2026-03-02T09:30:00": 1}),
+                     ("opened", {"2026-03-01T08:00:00": 2})]:
+        args = ["kpis", "--data", str(folder), "--period", "2026-W10", "--by", by,
+                "--kpi", "handled", "--format", "json"]
+        assert main(args) == 0
+        assert {r[by]: r["value"] for r in json.loads(capsys.readouterr().out)} == want
