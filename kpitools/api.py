@@ -46,7 +46,8 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     """Add label, unit, target, RAG status, sample size, intervals and partial flags."""
     reg = data.registry
     first, last = data.coverage
-    partial = {p.label: not p.is_covered_by(first, last) for p in periods}
+    gaps = data.gaps
+    partial = {p.label: not p.is_covered_by(first, last, gaps) for p in periods}
     # The repeat rule looks up to repeat_window_h past each contact: near the end of the data
     # that look-ahead is cut short and the rate reads low. Say so instead of hiding it.
     window = dt.timedelta(hours=float(data.params.get("repeat_window_h", 168)))
@@ -63,6 +64,9 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
         n = None if kpi.is_count or rec["denominator"] != rec["denominator"] else rec["denominator"]
         small = bool(kpi.min_sample and (n or 0) < kpi.min_sample)
+        # A value that leaves out an absent input (AHT without ACW) is not judged on target.
+        input_note = rec.get("input_note")
+        input_note = input_note if isinstance(input_note, str) and input_note else None
         ci = (None, None)
         if value is not None and keyed is not None:
             m = keyed.loc[tuple([rec["period"], *[rec[d] for d in by]])] if by else keyed.loc[rec["period"]]
@@ -86,18 +90,20 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "warning": th.warning,
             "critical": th.critical,
             "direction": kpi.direction,
-            "status": None if small else rag_status(kpi.direction, value, th),
+            "status": None if small or input_note else rag_status(kpi.direction, value, th),
             "ci_low": ci[0],
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
-            "note": (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
-                     f"of data ({last}): understated")
-                    if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
+            "note": "; ".join(filter(None, [input_note, (
+                f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
+                f"of data ({last}): understated")
+                if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
+            ])) or None,
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
             "direction"]
-    out = pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)  # input_note is folded into note
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
     # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
     for col in ("status", "reason", "variant", "note"):
@@ -108,7 +114,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
 def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None = None,
                      kpis: list[str] | None = None, backend=None) -> pd.DataFrame:
     """KPI values for several periods of one grain in a single pass over the data."""
-    by = check_by(by)
+    by = check_by(by, data)
     _check_variant(data, variant)
     grains = {p.grain for p in periods}
     if len(grains) != 1:
@@ -116,7 +122,7 @@ def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None =
     selected = data.registry.select(kpis)
     measures = compute_measures(data, periods, by, backend=backend)
     frame = kpi_frame(measures.frame, selected, data.registry, measures.unavailable,
-                      ["period", *by], variant)
+                      ["period", *by], variant, measures.notes)
     return _enrich(data, frame, measures.frame, by, periods)
 
 
@@ -128,8 +134,9 @@ def kpis(data, period, by=None, variant: str | None = None, kpis: list[str] | No
     ----------
     data : a Dataset from :func:`kpitools.load`
     period : a label (``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026-03-02``) or Period
-    by : dimension(s) to group by: queue, channel, agent_id, team, issue_type
-        (a list or a comma-separated string)
+    by : dimension(s) to group by: queue, channel, agent_id, team, issue_type, weekday,
+        hour, interval, or any extra column of interactions (a list or a comma-separated
+        string); see :func:`kpitools.engine.dimensions`
     variant : service-level variant (exclude_short, negative, ignore, positive)
     kpis : KPI ids to compute (default: the whole catalogue)
 
@@ -161,7 +168,7 @@ def trend(data, kpi: str | list[str] | None = None, grain: str = "week", periods
         first, last = data.coverage
         if first is None:
             raise PeriodError(f"{data.path}: no contacts in the data, so no trend")
-        end = latest_complete(first, last, grain)
+        end = latest_complete(first, last, grain, data.gaps)
     end = _period(end)
     if end.grain != grain:
         end = Period.containing(end.end, grain)
@@ -182,7 +189,7 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
     if other is None:
         raise ConfigError(f"against must be 'previous' or 'last_year', not {against!r}")
     q = other()
-    by = check_by(by)
+    by = check_by(by, data)
     # kpis_for_periods, not kpis(): the `kpis` argument shadows that function here.
     now = kpis_for_periods(data, [p], by, variant, kpis, backend)
     then = kpis_for_periods(data, [q], by, variant, kpis, backend)
@@ -193,7 +200,8 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
     out = now.merge(then, on=keys, how="left")
     first, last = data.coverage
     out["compare_period"] = q.label
-    out["compare_partial"] = out["compare_partial"].fillna(not q.is_covered_by(first, last)).astype(bool)
+    covered = q.is_covered_by(first, last, data.gaps)
+    out["compare_partial"] = out["compare_partial"].fillna(not covered).astype(bool)
     change = out["value"] - out["compare_value"]
     like_for_like = ~out["partial"] & ~out["compare_partial"]
     out["change"] = change.where(like_for_like & change.notna())

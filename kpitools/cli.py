@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import decimal
 import json
 import math
 import sys
+
+from pandas import NaT as _NAT
 
 from .errors import KpitoolsError
 
 EPILOG_KPIS = """examples:
   kpitools kpis --data data/demo --period 2026-W10
   kpitools kpis --data data/demo --period 2026-03 --by queue,channel --format json
-  kpitools kpis --data data/demo --period 2026-Q1 --variant negative --kpi service_level"""
+  kpitools kpis --data data/demo --period 2026-Q1 --variant negative --kpi service_level
+  kpitools kpis --data data/demo --period 2026-W10 --by segment   # an extra column of interactions"""
 
 
 EPILOG_FLOOR = """floor views (docs/floor.md):
@@ -50,10 +54,14 @@ def _date(text: str) -> dt.date:
 
 
 def _json_value(v):
-    if v is None:
+    if v is None or v is _NAT:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
+    if isinstance(v, (dt.datetime, dt.date)):  # the interval dimension, date/time extra columns
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
     if hasattr(v, "item"):  # numpy scalars
         return _json_value(v.item())
     return v
@@ -97,14 +105,14 @@ def cmd_kpis(args) -> int:
     from .engine import check_by
     from .formatting import fmt_target, fmt_value
 
-    by = check_by(args.by)
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
                     timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
+    by = check_by(args.by, data)  # after loading: the data's own columns are dimensions too
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
-        json.dump(records(frame, by), sys.stdout, indent=2)
-        print()
+        # Serialised whole before writing: a value JSON cannot hold never leaves half a file.
+        print(json.dumps(records(frame, by), indent=2, default=str))
     elif args.format == "csv":
         cols = ["period", *by, "kpi", "value", "unit", "variant", "numerator", "denominator", "n",
                 "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]
@@ -229,7 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kpis", help="KPI values for one period", formatter_class=raw, epilog=EPILOG_KPIS)
     p.add_argument("--data", required=True, help="data folder (CSV or Parquet tables)")
     p.add_argument("--period", required=True, help="2026-03-02, 2026-W10, 2026-03 or 2026-Q1")
-    p.add_argument("--by", help="group by queue, channel, agent_id, team, issue_type (comma-separated)")
+    p.add_argument("--by", metavar="DIM[,DIM]",
+                   help="group by queue, channel, agent_id, team, issue_type, weekday (1 = Monday), "
+                        "hour, interval (interval_minutes slots), or any extra column of "
+                        "interactions such as priority or segment (comma-separated)")
     p.add_argument("--variant", help="service-level variant: exclude_short (default), negative, ignore, positive")
     p.add_argument("--kpi", help="only these KPI ids (comma-separated)")
     p.add_argument("--format", choices=["json", "csv", "table"], default="table")

@@ -21,6 +21,7 @@ class Dialect:
     # Exact continuous quantile ({x} at fraction {q}), interpolating linearly between rows;
     # NULLs are ignored. DuckDB quantile_cont and Spark percentile give the same number.
     quantile_cont: str = "quantile_cont({x}, {q})"
+    identifier_quote: str = '"'  # quotes a column name (Spark: backtick)
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -37,6 +38,11 @@ class Dialect:
 
     def quantile(self, expr: str, q: float) -> str:
         return self.quantile_cont.format(x=expr, q=repr(float(q)))
+    def quote(self, name: str) -> str:
+        """A column name as a quoted identifier (callers pass validated names only,
+        :func:`kpitools.schema.is_identifier`; the quote character is doubled regardless)."""
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
 
     def date(self, value) -> str:
         return self.date_literal.format(value)
@@ -66,6 +72,7 @@ SPARK = Dialect(
     timestamp_literal="TIMESTAMP_NTZ '{}'",
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
     quantile_cont="percentile({x}, {q})",  # exact; percentile_approx would not match DuckDB
+    identifier_quote="`",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

@@ -15,8 +15,8 @@ import pandas as pd
 from .dialects import DUCKDB, Dialect
 from .errors import DataError, KpitoolsError
 from .periods import Period
-from .registry import SOURCE_TABLE, Registry
-from .sql import CALENDAR, DIMENSIONS, QUERIES, SOURCE_DIMENSIONS, TIME_DIMENSIONS, Scope
+from .registry import SOURCE_TABLE, Registry, needs_columns_reason
+from .sql import BUILT_IN_DIMENSIONS, CALENDAR, QUERIES, RESERVED_NAMES, Scope, supports
 
 
 class DuckDBBackend:
@@ -49,33 +49,107 @@ def calendar_for(periods: list[Period]) -> pd.DataFrame:
 
 @dataclass
 class Measures:
-    """Measure values per (period, dims…) row, and why some sources are unavailable."""
+    """Measure values per (period, dims…) row, and which measures are missing or incomplete.
+
+    ``unavailable`` maps a measure name to why it cannot be computed (its table or an input
+    column it needs is not in the data, or its table cannot be broken down by ``by``);
+    those measures are NaN in ``frame``, never 0. ``notes`` maps a measure name to what it
+    leaves out (an optional column it adds up is absent, e.g. AHT without ACW).
+    """
 
     frame: pd.DataFrame
     by: tuple[str, ...]
-    unavailable: dict[str, str] = field(default_factory=dict)  # source -> reason
+    unavailable: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
-def check_by(by) -> tuple[str, ...]:
+# Column names of the KPI frames and JSON records: an extra column of interactions with one of
+# these names cannot be a dimension (its key would collide with them).
+RECORD_KEYS = frozenset({
+    "period", "kpi", "label", "value", "unit", "variant", "numerator", "denominator", "n",
+    "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", "note",
+    "warning", "critical", "direction", "change", "change_note", "against",
+})
+_MAX_NAME = 40
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= _MAX_NAME else name[:_MAX_NAME - 3] + "...")
+
+
+def _unusable_reason(name: str, registry: Registry | None) -> str | None:
+    low = name.lower()
+    if low in RESERVED_NAMES or low in RECORD_KEYS or low.startswith("compare_"):
+        return "kpitools uses that name for its own columns"
+    if registry is not None and low in {m.lower() for m in registry.measures}:
+        return "it is the name of a measure in the catalogue"
+    return None
+
+
+def dimensions(data=None) -> list[str]:
+    """Every dimension ``by=`` accepts: the built-in ones, then the data's own extra columns
+    of interactions (``data.extra_columns``) whose names kpitools can use."""
+    if data is None:
+        return list(BUILT_IN_DIMENSIONS)
+    usable = [c for c in data.extra_columns if _unusable_reason(c, data.registry) is None]
+    return [*BUILT_IN_DIMENSIONS, *usable]
+
+
+def check_by(by, data=None, *, extra=()) -> tuple[str, ...]:
+    """``by`` as a tuple of dimension names, each checked against :func:`dimensions` (with a
+    ``data`` set, its extra columns of interactions are allowed too; ``extra`` allows more
+    names, e.g. the group columns of frames already computed)."""
     if by is None:
         return ()
     if isinstance(by, str):
         by = [b for b in by.split(",") if b.strip()]
-    by = tuple(b.strip() for b in by)
+    by = tuple(str(b).strip() for b in by)
+    allowed = dimensions(data)
+    allowed += [e for e in extra if e not in allowed and _unusable_reason(e, None) is None]
     for b in by:
-        if b not in DIMENSIONS + TIME_DIMENSIONS:
-            raise KpitoolsError(
-                f"cannot group by {b!r}; choose from {', '.join(DIMENSIONS + TIME_DIMENSIONS)}")
+        if b in allowed:
+            continue
+        if data is not None and b in data.extra_columns:
+            why = _unusable_reason(b, data.registry)
+            raise KpitoolsError(f"cannot group by {_shown(b)}: the interactions column has a "
+                                f"name {why}; rename it in the data")
+        hint = "" if data is not None else " or an extra column of interactions"
+        raise KpitoolsError(f"cannot group by {_shown(b)}; choose from {', '.join(allowed)}{hint}")
     if len(set(by)) != len(by):
         raise KpitoolsError(f"a dimension is repeated in --by {','.join(by)}")
     return by
+
+
+def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
+    """(unavailable, notes) per measure from the optional input columns absent from the data:
+    a measure that ``needs`` an absent column is unavailable ("needs the transferred column,
+    which interactions does not have"); one that is ``partial_without`` it gets a note."""
+    unavailable, notes = {}, {}
+    present: dict[str, set[str]] = {}
+    for m in registry.measures.values():
+        table = SOURCE_TABLE.get(m.source)
+        if table is None or not data.has(table):
+            continue
+        if table not in present:
+            present[table] = set(data.source_columns(table))
+        have = present[table]
+        lacking = [c for c in m.required_columns if c not in have]
+        if lacking:
+            unavailable[m.name] = needs_columns_reason(table, lacking)
+            continue
+        left_out = [c for c in m.partial_without if c not in have]
+        if left_out:
+            notes[m.name] = (f"leaves out {' and '.join(left_out)} ({table} has no such "
+                             f"column{'s' if len(left_out) > 1 else ''}); not compared with "
+                             "the target")
+    return unavailable, notes
 
 
 def compute_measures(data, periods: list[Period], by=(), backend=None,
                      registry: Registry | None = None) -> Measures:
     """Every base measure for each period in ``periods`` (one grain), grouped by ``by``."""
     reg = registry or data.registry
-    by = check_by(by)
+    by = check_by(by, data)
     if "team" in by and not data.has("agents"):
         raise DataError(f"{data.path}: grouping by team needs the agents table (agents.csv or agents.parquet)")
     backend = backend or data.backend
@@ -83,15 +157,15 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     scope = Scope(periods[0].start, periods[-1].end, by)
     backend.set_calendar(calendar_for(periods))
     keys = ["bucket", *by]
-    frames, unavailable = [], {}
+    frames, skipped = [], {}  # skipped: source -> why none of its measures is computed
     for source, build in QUERIES.items():
         table = SOURCE_TABLE[source]
         if not data.has(table):
-            unavailable[source] = f"needs the {table} table, which is not in the data"
+            skipped[source] = f"needs the {table} table, which is not in the data"
             continue
-        unsupported = [d for d in by if d not in SOURCE_DIMENSIONS[source]]
+        unsupported = [d for d in by if not supports(source, d)]
         if unsupported:
-            unavailable[source] = f"{table} cannot be broken down by {', '.join(unsupported)}"
+            skipped[source] = f"{table} cannot be broken down by {', '.join(unsupported)}"
             continue
         frame = backend.run(build(reg, scope, data.params, backend.dialect))
         frames.append((source, frame))
@@ -104,11 +178,13 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
         # A group without rows has counts and sums of 0; its percentiles and maxima stay NaN.
         cols = [m.name for m in reg.measures.values() if m.source == source and m.additive]
         merged[cols] = merged[cols].fillna(0.0)
-    for source in unavailable:
-        for m in reg.measures.values():
-            if m.source == source:
-                merged[m.name] = float("nan")
-    if "queue" in by and "costs" not in unavailable:
+    unavailable, notes = missing_inputs(data, reg)
+    for m in reg.measures.values():
+        if m.source in skipped:
+            unavailable[m.name] = skipped[m.source]
+    for name in unavailable:  # NaN, never 0: formulas turn it into a null KPI with the reason
+        merged[name] = float("nan")
+    if "queue" in by and "costs" not in skipped:
         merged = _allocate_shared_costs(merged)
     merged = merged.rename(columns={"bucket": "period"})
     if "interval" in by:  # slot index -> the slot's start (business time)
@@ -118,7 +194,7 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     merged = merged.sort_values(
         ["period", *by], key=lambda s: s.map(order) if s.name == "period" else s, na_position="last"
     ).reset_index(drop=True)
-    return Measures(merged, by, unavailable)
+    return Measures(merged, by, unavailable, {k: v for k, v in notes.items() if k not in unavailable})
 
 
 def _allocate_shared_costs(frame: pd.DataFrame) -> pd.DataFrame:

@@ -289,10 +289,8 @@ class _Window:
     end: dt.date
     label: str
 
-    def is_covered_by(self, first_day, last_day) -> bool:
-        if first_day is None or last_day is None:
-            return False
-        return first_day <= self.start and self.end <= last_day
+    def is_covered_by(self, first_day, last_day, gaps=()) -> bool:
+        return Period(self.start, self.end, "day").is_covered_by(first_day, last_day, gaps)
 
 
 def _day(name: str, value) -> dt.date:
@@ -349,7 +347,7 @@ def window_kpis(
     from .formulas import kpi_frame
 
     win = _window(window, "window")
-    by = check_by(by)
+    by = check_by(by, data)
     _check_variant(data, variant)
     selected = data.registry.select(kpis)
     measures = compute_measures(data, periods_between(win.start, win.end, "day"), by)
@@ -374,11 +372,10 @@ def window_kpis(
             pooled[statistics] = whole[statistics].to_numpy()
     else:
         pooled[statistics] = np.nan
-    for source in measures.unavailable:  # keep "unavailable" as NaN, never as 0
-        for m in data.registry.measures.values():
-            if m.source == source:
-                pooled[m.name] = np.nan
-    out = kpi_frame(pooled, selected, data.registry, measures.unavailable, ["period", *by], variant)
+    for name in measures.unavailable:  # keep "unavailable" as NaN, never as 0
+        pooled[name] = np.nan
+    out = kpi_frame(pooled, selected, data.registry, measures.unavailable, ["period", *by], variant,
+                    measures.notes)
     return _enrich(data, out, pooled, by, [win])
 
 
@@ -413,7 +410,7 @@ def compare_frames(current: pd.DataFrame, earlier: pd.DataFrame, by=()) -> pd.Da
     from .engine import check_by
     from .review.changes import is_significant
 
-    by = list(check_by(by))
+    by = list(check_by(by, extra=[c for c in current.columns if c in earlier.columns]))
     keys = [*by, "kpi"]
     then = earlier[[*keys, *_COMPARE_KEEP]].rename(
         columns={c: f"compare_{c}" for c in _COMPARE_KEEP}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .registry import Formula, Kpi, Registry
+from .registry import Formula, Kpi, Registry, merge_reasons
 
 
 def combine(frame: pd.DataFrame, terms: dict[str, float]) -> pd.Series:
@@ -29,11 +29,19 @@ def describe_terms(registry: Registry, terms: dict[str, float]) -> str:
     return "".join(parts).strip()
 
 
+def _measure_notes(formula: Formula, notes: dict[str, str]) -> list[str]:
+    return sorted({notes[m] for m in formula.measures if m in notes})
+
+
 def kpi_columns(frame: pd.DataFrame, kpi: Kpi, formula: Formula, registry: Registry,
-                unavailable: dict[str, str]) -> pd.DataFrame:
-    """value, numerator, denominator and reason columns for one KPI over every row."""
-    sources = {registry.measures[m].source for m in formula.measures}
-    missing = [unavailable[s] for s in sources if s in unavailable]
+                unavailable: dict[str, str], notes: dict[str, str] | None = None) -> pd.DataFrame:
+    """value, numerator, denominator, reason and input_note columns for one KPI over every row.
+
+    ``unavailable`` and ``notes`` map measure names to why the measure is missing or what it
+    leaves out (:class:`kpitools.engine.Measures`); a KPI using an unavailable measure is null
+    with that reason, one using an incomplete measure carries the note in ``input_note``.
+    """
+    missing = [unavailable[m] for m in formula.measures if m in unavailable]
     num = combine(frame, formula.numerator)
     out = pd.DataFrame(index=frame.index)
     if formula.statistic:  # a percentile / maximum of the group's own rows, n = its sample
@@ -64,23 +72,27 @@ def kpi_columns(frame: pd.DataFrame, kpi: Kpi, formula: Formula, registry: Regis
         )
     if missing:
         out["value"] = np.nan
-        out["reason"] = "; ".join(sorted(set(missing)))
+        out["reason"] = merge_reasons(missing)
     out["reason"] = out["reason"].astype(object).where(out["value"].isna(), None)
+    note = "; ".join(_measure_notes(formula, notes or {})) or None
+    out["input_note"] = pd.Series(note, index=out.index, dtype=object).where(out["value"].notna(), None)
     return out
 
 
 def kpi_frame(measures: pd.DataFrame, kpis: list[Kpi], registry: Registry,
-              unavailable: dict[str, str], keys: list[str], variant: str | None = None) -> pd.DataFrame:
-    """Tidy frame: keys…, kpi, variant, value, numerator, denominator, reason."""
+              unavailable: dict[str, str], keys: list[str], variant: str | None = None,
+              notes: dict[str, str] | None = None) -> pd.DataFrame:
+    """Tidy frame: keys…, kpi, variant, value, numerator, denominator, reason, input_note."""
     parts = []
     for kpi in kpis:
         chosen = variant if (variant and variant in kpi.formulas) else kpi.variant
-        cols = kpi_columns(measures, kpi, kpi.formula(chosen), registry, unavailable)
+        cols = kpi_columns(measures, kpi, kpi.formula(chosen), registry, unavailable, notes)
         part = measures[keys].copy()
         part["kpi"] = kpi.id
         part["variant"] = chosen if kpi.variants else None
         part = pd.concat([part, cols], axis=1)
         parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=[*keys, "kpi", "variant", "value", "numerator", "denominator", "reason"])
+        return pd.DataFrame(columns=[*keys, "kpi", "variant", "value", "numerator", "denominator",
+                                     "reason", "input_note"])
     return pd.concat(parts, ignore_index=True)

@@ -20,9 +20,11 @@ from pathlib import Path
 import duckdb
 
 from .errors import DataError
+from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column
+from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column, extra_columns
+from .sql import DAYS_WITH_CONTACTS
 from .targets import Targets
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -67,7 +69,8 @@ class Dataset:
     params: dict
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
-    _coverage: tuple | None = None
+    _days: frozenset | None = None
+    _source_columns: dict = field(default_factory=dict)
 
     @property
     def backend(self):
@@ -83,15 +86,37 @@ class Dataset:
     def tables(self) -> list[str]:
         return list(self.files)
 
+    def source_columns(self, table: str) -> list[str]:
+        """The columns of the table's file as read (before canonical casting)."""
+        if table not in self._source_columns:
+            self._source_columns[table] = list(_describe(self.con, self.files[table]))
+        return self._source_columns[table]
+
+    @property
+    def extra_columns(self) -> list[str]:
+        """Columns of interactions beyond the canonical schema, kept as the data's own
+        dimensions (usable in ``by=``)."""
+        return extra_columns("interactions", self.source_columns("interactions"))
+
+    @property
+    def days_with_contacts(self) -> frozenset[dt.date]:
+        """Days (business time) with at least one contact: one DISTINCT pass, cached."""
+        if self._days is None:
+            self._days = frozenset(r[0] for r in self.con.execute(DAYS_WITH_CONTACTS).fetchall()
+                                   if r[0] is not None)
+        return self._days
+
     @property
     def coverage(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last day with contacts (business time)."""
-        if self._coverage is None:
-            first, last = self.con.execute(
-                "SELECT CAST(MIN(arrived_at) AS DATE), CAST(MAX(arrived_at) AS DATE) FROM interactions"
-            ).fetchall()[0]
-            self._coverage = (first, last)
-        return self._coverage
+        days = self.days_with_contacts
+        return (min(days), max(days)) if days else (None, None)
+
+    @property
+    def gaps(self) -> tuple[dt.date, ...]:
+        """Days inside the coverage without contacts (a missing export), except the
+        ``closed_days`` parameter: the periods containing them are partial."""
+        return missing_days(self.days_with_contacts, parse_closed_days(self.params.get("closed_days")))
 
     def sql(self, query: str):
         """Run SQL against the loaded tables and return a pandas DataFrame."""
@@ -208,6 +233,9 @@ def _table_sql(con, src: SourceFile, unique: str | None = None) -> str:
             checks.append((col.name, bad, f"is not {good}"))
         if col.name in columns:
             checks += value_rules(src.table, col, f'"{col.name}"')
+    # The data's own columns (priority, segment …) are kept with their type (CSV: text).
+    # extra_columns admits plain identifiers only, so quoting them is safe.
+    selects += [f'"{name}" AS "{name}"' for name in extra_columns(src.table, columns)]
     _run_checks(con, src, checks, unique if unique in columns else None)
     return ", ".join(selects)
 

@@ -136,11 +136,16 @@ class Period:
         """The ``n`` periods ending with this one, oldest first."""
         return [self.shift(-k) for k in range(n - 1, -1, -1)]
 
-    def is_covered_by(self, first_day: dt.date | None, last_day: dt.date | None) -> bool:
-        """True when the data coverage [first_day, last_day] spans this whole period."""
+    def is_covered_by(self, first_day: dt.date | None, last_day: dt.date | None,
+                      gaps=()) -> bool:
+        """True when the data coverage [first_day, last_day] spans this whole period and none
+        of ``gaps`` (days inside the coverage without contacts, see :func:`missing_days`)
+        falls in it."""
         if first_day is None or last_day is None:
             return False
-        return first_day <= self.start and self.end <= last_day
+        if not (first_day <= self.start and self.end <= last_day):
+            return False
+        return not any(self.start <= day <= self.end for day in gaps)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -158,10 +163,11 @@ def periods_between(first: dt.date, last: dt.date, grain: str) -> list[Period]:
     return out
 
 
-def latest_complete(first_day: dt.date, last_day: dt.date, grain: str) -> Period:
-    """The latest period of ``grain`` wholly inside [first_day, last_day]."""
+def latest_complete(first_day: dt.date, last_day: dt.date, grain: str, gaps=()) -> Period:
+    """The latest period of ``grain`` wholly inside [first_day, last_day] and free of
+    ``gaps`` (days without contacts inside the coverage)."""
     p = Period.containing(last_day, grain)
-    if p.end > last_day:
+    while p.start >= first_day and not p.is_covered_by(first_day, last_day, gaps):
         p = p.previous()
     if p.start < first_day:
         raise PeriodError(
@@ -173,3 +179,43 @@ def latest_complete(first_day: dt.date, last_day: dt.date, grain: str) -> Period
 
 def grain_of(label: str) -> str:
     return Period.parse(label).grain
+
+
+def parse_closed_days(values) -> frozenset[dt.date]:
+    """Dates a center is legitimately closed (the ``closed_days`` parameter): ISO date
+    strings or dates. A bad entry is a PeriodError naming it."""
+    if values is None:
+        return frozenset()
+    if isinstance(values, (str, dt.date)):
+        values = [values]
+    out = set()
+    for v in values:
+        if isinstance(v, dt.datetime):
+            v = v.date()
+        if isinstance(v, dt.date):
+            out.add(v)
+            continue
+        try:
+            out.add(dt.date.fromisoformat(str(v).strip()))
+        except ValueError:
+            text = str(v) if len(str(v)) <= 40 else str(v)[:37] + "..."
+            raise PeriodError(f"closed_days: {text!r} is not a date such as 2026-12-25") from None
+    return frozenset(out)
+
+
+def missing_days(days_with_contacts, closed_days=()) -> tuple[dt.date, ...]:
+    """Days between the first and last day with contacts that have none and are not
+    ``closed_days``: gaps in the data (a missing export), which make the periods that
+    contain them partial."""
+    days = set(days_with_contacts)
+    if not days:
+        return ()
+    first, last = min(days), max(days)
+    closed = set(closed_days)
+    out = []
+    day = first
+    while day <= last:
+        if day not in days and day not in closed:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return tuple(out)

@@ -14,6 +14,7 @@ turns measures into KPI values, and the reviews print the same descriptions in t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, UnknownKpiError
+from .schema import TABLES
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
@@ -39,11 +41,63 @@ SOURCE_TABLE = {
 }
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def referenced_columns(source: str, *expressions: str | None) -> set[str]:
+    """Optional input columns of ``source``'s table named directly in SQL ``expressions``
+    (string literals are ignored). Derived columns such as ``wait_s`` are not input columns:
+    what they need is declared on the measure (``needs`` / ``partial_without``)."""
+    table = TABLES.get(SOURCE_TABLE.get(source, ""))
+    if table is None:
+        return set()
+    optional = {c.name for c in table.columns if not c.required}
+    found = set()
+    for expr in expressions:
+        if expr:
+            found |= set(_IDENTIFIER.findall(_STRING_LITERAL.sub("", expr))) & optional
+    return found
+
+
+_NEEDS = re.compile(r"^needs the (.+) columns?, which (\w+) does not have$")
+
+
+def needs_columns_reason(table: str, columns) -> str:
+    """Why a measure or KPI is null: 'needs the transferred column, which interactions does
+    not have'. :func:`merge_reasons` reads these sentences back to combine them."""
+    cols = sorted(set(columns))
+    names = " and ".join([", ".join(cols[:-1]), cols[-1]] if len(cols) > 1 else cols)
+    return f"needs the {names} column{'s' if len(cols) > 1 else ''}, which {table} does not have"
+
+
+def merge_reasons(reasons) -> str:
+    """One reason for a KPI from its measures' reasons: missing columns of one table are
+    named together ('needs the customer_id and issue_type columns, …'), others listed once."""
+    columns: dict[str, set[str]] = {}
+    others = []
+    for reason in reasons:
+        m = _NEEDS.match(reason)
+        if m:
+            names = m[1].replace(" and ", ", ").split(", ")
+            columns.setdefault(m[2], set()).update(names)
+        elif reason not in others:
+            others.append(reason)
+    merged = [needs_columns_reason(t, cols) for t, cols in sorted(columns.items())]
+    return "; ".join(sorted(others) + merged)
+
+
 @dataclass(frozen=True)
 class Measure:
     """A base aggregate. ``sum`` measures (counts and sums) add up across groups and periods;
     ``quantile`` (at ``q``) and ``max`` measures do not, so they are always computed from the
-    rows of the group itself and never summed or averaged afterwards."""
+    rows of the group itself and never summed or averaged afterwards.
+
+    ``needs``: optional input columns without which the measure cannot be computed (its KPIs
+    are null with a reason); ``partial_without``: optional columns it adds up when present and
+    leaves out when absent (its KPIs keep a value, with a note and no RAG status). Columns
+    named in ``when`` / ``value`` count as needed without being declared
+    (:attr:`required_columns`)."""
 
     name: str
     source: str
@@ -52,10 +106,18 @@ class Measure:
     description: str
     aggregate: str = "sum"
     q: float | None = None
+    needs: tuple[str, ...] = ()
+    partial_without: tuple[str, ...] = ()
 
     @property
     def additive(self) -> bool:
         return self.aggregate == "sum"
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """Every optional input column this measure cannot do without, sorted."""
+        inferred = referenced_columns(self.source, self.when, self.value)
+        return tuple(sorted((set(self.needs) | inferred) - set(self.partial_without)))
 
 
 @dataclass(frozen=True)
@@ -175,6 +237,14 @@ def _terms(raw: Any, where: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in raw.items()}
 
 
+def _columns(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    return tuple(str(c) for c in raw) if isinstance(raw, (list, tuple)) else (repr(raw),)
+
+
 def _formula(raw: dict, where: str) -> Formula:
     if raw.get("type") == "statistic":
         return Formula(
@@ -204,6 +274,8 @@ def parse_registry(doc: dict) -> Registry:
             description=raw.get("description", ""),
             aggregate=str(raw.get("aggregate", "sum")),
             q=None if raw.get("q") is None else float(raw["q"]),
+            needs=_columns(raw.get("needs")),
+            partial_without=_columns(raw.get("partial_without")),
         )
     kpis = {}
     problems = []
@@ -264,12 +336,21 @@ def check_registry(reg: Registry) -> list[str]:
     for m in reg.measures.values():
         if m.source not in SOURCES:
             problems.append(f"measure {m.name!r}: source {m.source!r} is not one of {SOURCES}")
+            continue
         if m.aggregate not in AGGREGATES:
             problems.append(f"measure {m.name!r}: aggregate {m.aggregate!r} is not one of {AGGREGATES}")
         if m.aggregate == "quantile" and not (m.q is not None and 0 < m.q < 1):
             problems.append(f"measure {m.name!r}: a quantile needs q between 0 and 1, got {m.q!r}")
         if m.aggregate != "quantile" and m.q is not None:
             problems.append(f"measure {m.name!r}: q is only for aggregate quantile")
+        table = TABLES[SOURCE_TABLE[m.source]]
+        optional = [c.name for c in table.columns if not c.required]
+        for key in ("needs", "partial_without"):
+            for col in getattr(m, key):
+                if col not in optional:
+                    problems.append(
+                        f"measure {m.name!r}: {key} names {col!r}, which is not an optional "
+                        f"column of {table.name} ({', '.join(optional) or 'it has none'})")
     for k in reg.kpis.values():
         if not k.id or not k.id.isidentifier():
             problems.append(f"KPI id {k.id!r} must be a lowercase identifier")

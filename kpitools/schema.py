@@ -7,6 +7,7 @@ that does not cast, with its file, column and row.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 DUCKDB_TYPES = {
@@ -140,3 +141,31 @@ ALLOWED_VALUES = {
     ("interactions", "direction"): ("inbound", "outbound"),
     ("interactions", "outcome"): ("handled", "abandoned"),
 }
+
+# Tables whose extra columns (beyond the canonical ones) are kept as the data's own
+# dimensions (SPEC §2: priority, segment, site, language … in interactions).
+KEEPS_EXTRA_COLUMNS = ("interactions",)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_IDENTIFIER = 63
+
+
+def is_identifier(name: str) -> bool:
+    """True for a plain column name kpitools may quote into SQL: a letter or underscore,
+    then letters, digits or underscores, at most 63 characters."""
+    return isinstance(name, str) and len(name) <= MAX_IDENTIFIER and bool(_IDENTIFIER.match(name))
+
+
+def extra_columns(table: str, names) -> list[str]:
+    """The columns of a ``table`` file that kpitools keeps beyond the canonical ones, in file
+    order: plain identifiers (:func:`is_identifier`) that are not a canonical column of the
+    table, compared case-insensitively, first of any case-insensitive duplicates. Other names
+    (spaces, punctuation) are not kept: they could not be named in ``--by`` anyway."""
+    if table not in KEEPS_EXTRA_COLUMNS:
+        return []
+    seen = {c.lower() for c in TABLES[table].column_names}
+    out = []
+    for name in names:
+        if is_identifier(name) and name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out

@@ -43,10 +43,11 @@ from .loading import (
     find_files,
     value_rules,
 )
+from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import TABLES, Column
-from .sql import CALENDAR
+from .schema import TABLES, Column, extra_columns
+from .sql import CALENDAR, DAYS_WITH_CONTACTS
 from .targets import Targets
 
 INSTALL_HINT = "the Spark engine needs PySpark: pip install 'kpitools[spark]'"
@@ -216,7 +217,7 @@ class SparkDataset:
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
     cached: list = field(default_factory=list)
-    _coverage: tuple | None = None
+    _days: frozenset | None = None
 
     engine = "spark"
 
@@ -242,14 +243,30 @@ class SparkDataset:
         return list(self.spark.table(RAW_PREFIX + table).columns)
 
     @property
+    def extra_columns(self) -> list[str]:
+        """Columns of interactions beyond the canonical schema, kept as the data's own
+        dimensions (as :attr:`kpitools.loading.Dataset.extra_columns`)."""
+        return extra_columns("interactions", self.source_columns("interactions"))
+
+    @property
+    def days_with_contacts(self) -> frozenset[dt.date]:
+        """Days (business time) with at least one contact: one DISTINCT pass, cached."""
+        if self._days is None:
+            self._days = frozenset(r[0] for r in self.spark.sql(DAYS_WITH_CONTACTS).collect()
+                                   if r[0] is not None)
+        return self._days
+
+    @property
     def coverage(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last day with contacts (business time)."""
-        if self._coverage is None:
-            row = self.spark.sql(
-                "SELECT CAST(MIN(arrived_at) AS DATE), CAST(MAX(arrived_at) AS DATE) FROM interactions"
-            ).collect()[0]
-            self._coverage = (row[0], row[1])
-        return self._coverage
+        days = self.days_with_contacts
+        return (min(days), max(days)) if days else (None, None)
+
+    @property
+    def gaps(self) -> tuple[dt.date, ...]:
+        """Days inside the coverage without contacts, except ``closed_days`` (as
+        :attr:`kpitools.loading.Dataset.gaps`)."""
+        return missing_days(self.days_with_contacts, parse_closed_days(self.params.get("closed_days")))
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run Spark SQL against the loaded tables; the (small) result as a pandas DataFrame."""
@@ -384,6 +401,8 @@ def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, 
             checks.append((col.name, bad, f"is not {good}"))
         if source_type is not None:
             checks += value_rules(src.table, col, _ident(col.name))
+    # The data's own columns (priority, segment …), kept with their type (CSV: text).
+    selects += [f"{_ident(name)} AS {_ident(name)}" for name in extra_columns(src.table, columns)]
     duplicates = _run_checks(spark, src, raw_view, checks, unique)
     if duplicates:
         _report_duplicates(spark, src, raw_view, unique)

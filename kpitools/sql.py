@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .dialects import Dialect
 from .registry import Registry
+from .schema import TABLES
 
 DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 # Time-of-contact dimensions derived from arrived_at (heat maps, staffing intervals):
@@ -22,6 +23,8 @@ DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 TIME_DIMENSIONS = ("weekday", "hour", "interval")
 CONTACT_DIMENSIONS = set(DIMENSIONS) | set(TIME_DIMENSIONS)
 CALENDAR = "kpi_calendar"
+# Every day with a contact (business time), for the coverage and its gaps: one pass.
+DAYS_WITH_CONTACTS = "SELECT DISTINCT CAST(arrived_at AS DATE) AS day FROM interactions"
 
 # Which dimensions each source can be grouped by (others make its KPIs undefined).
 SOURCE_DIMENSIONS = {
@@ -32,6 +35,33 @@ SOURCE_DIMENSIONS = {
     "agent_activity": {"agent_id", "team"},
     "costs": {"queue"},
 }
+# Sources whose rows belong to a contact: they can also be grouped by the data's own extra
+# columns of interactions (priority, segment …).
+CONTACT_SOURCES = ("interactions", "repeats", "surveys", "qa")
+BUILT_IN_DIMENSIONS = DIMENSIONS + TIME_DIMENSIONS
+# Names the generated SQL uses for its own columns, the built-in dimensions and the columns of
+# the tables grouped by a contact's dimensions (surveys, qa: ``SELECT s.*, c.<dim>``): an
+# extra column of interactions with one of these names (in any case) cannot be a dimension.
+RESERVED_NAMES = frozenset({
+    "bucket", "day", "issue_type_key", "has_customer", "has_repeat", "t_us", "daily_amount",
+    "is_inbound", "is_handled", "is_abandoned", "is_answered", "is_realtime", "is_async",
+    "wait_s", "threshold_s", "short_abandon_s", "handle_s", *BUILT_IN_DIMENSIONS,
+    *TABLES["surveys"].column_names, *TABLES["qa"].column_names,
+})
+
+
+def supports(source: str, dim: str) -> bool:
+    """True when measures of ``source`` can be grouped by ``dim`` (a built-in dimension, or
+    any other name: an extra column of interactions, which contact sources carry)."""
+    if dim in BUILT_IN_DIMENSIONS:
+        return dim in SOURCE_DIMENSIONS[source]
+    return source in CONTACT_SOURCES
+
+
+def dim_key(dim: str, dialect: Dialect) -> str:
+    """A dimension as a column reference: built-in names as they are, the data's own
+    (validated) column names quoted for the engine."""
+    return dim if dim in BUILT_IN_DIMENSIONS else dialect.quote(dim)
 
 
 @dataclass(frozen=True)
@@ -95,6 +125,8 @@ def _dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect
     if dim == "interval":
         width_us = int(float(params.get("interval_minutes", 30)) * 60 * 1_000_000)
         return f"CAST(FLOOR({dialect.micros(alias + '.arrived_at')} / {width_us}) AS BIGINT) AS interval"
+    if dim not in BUILT_IN_DIMENSIONS:  # an extra column of interactions
+        return f"{alias}.{dialect.quote(dim)} AS {dialect.quote(dim)}"
     return f"{alias}.{dim} AS {dim}"
 
 
@@ -119,9 +151,8 @@ def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
     return out
 
 
-def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...],
-             dialect: Dialect) -> str:
-    keys = ["bucket", *by]
+def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...], dialect: Dialect) -> str:
+    keys = ["bucket", *(dim_key(d, dialect) for d in by)]
     return (
         f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source, dialect))
         + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}"
@@ -179,7 +210,7 @@ def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, para
                        dialect: Dialect, source: str) -> str:
     """Surveys and QA rows belong to their interaction's period and dimensions."""
     contacts = _contacts_in_scope(scope, params, dialect)
-    dims = "".join(f", c.{d}" for d in scope.by)
+    dims = "".join(f", c.{dim_key(d, dialect)}" for d in scope.by)
     inner = (
         f"  SELECT {alias}.*{dims}, cal.bucket\n"
         f"  FROM {table} {alias}\n"

@@ -283,6 +283,39 @@ def test_repeat_contact_edge_cases(edge_engines, period, repeats, eligible):
     assert row["value"] == pytest.approx(repeats / eligible)
 
 
+# -- the data's own columns, missing optional columns, gaps (issue 10) --------------------------
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_extra_dimensions_missing_columns_and_gaps_match(tmp_path, spark, fmt):
+    """Extra columns (text and, in Parquet, integer) group KPIs on both engines; absent
+    optional columns give the same null KPIs and reasons; the same gap days make the same
+    periods partial."""
+    frame = pd.DataFrame(edge_contacts()).drop(columns=["transferred", "hold_s", "ended_at"])
+    frame["segment"] = ["vip" if k % 2 else "std" for k in range(len(frame))]
+    frame["priority"] = [k % 3 for k in range(len(frame))]
+    folder = write_data(tmp_path / fmt, fmt, interactions=frame)
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    try:
+        assert spk.extra_columns == duck.extra_columns == ["segment", "priority"]
+        # contacts on 03-02..06, 08..10 and 16: 03-07 and 03-11..15 are gaps
+        assert spk.gaps == duck.gaps and len(duck.gaps) == 6
+        periods = [Period.parse("2026-W10"), Period.parse("2026-W11")]
+        for by in (None, "segment", "queue,priority"):
+            want = kpitools.kpis_for_periods(duck, periods, by=by)
+            got = kpitools.kpis_for_periods(spk, periods, by=by)
+            assert_same_kpis(got, want, ["period", *(by.split(",") if by else [])])
+        rows = kpitools.kpis_for_periods(spk, periods).set_index(["period", "kpi"])
+        assert rows["partial"].all()  # both weeks hold a gap
+        assert math.isnan(rows.loc[("2026-W10", "transfer_rate"), "value"])
+        assert rows.loc[("2026-W10", "transfer_rate"), "reason"] == (
+            "needs the transferred column, which interactions does not have")
+        assert math.isnan(rows.loc[("2026-W10", "service_level"), "value"])  # needs ended_at
+        assert rows.loc[("2026-W10", "aht"), "note"].startswith("leaves out hold_s")
+    finally:
+        spk.close()
+        duck.close()
+
+
 # -- time zones and timestamp types ------------------------------------------------------------
 def test_offsets_and_time_zone_conversion_match(tmp_path, spark):
     """Offset-aware text (CSV) and instants (Parquet, tz-aware) are both converted to the

@@ -94,7 +94,7 @@ def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
     if first is None:
         raise DataError(f"{data.path}: the interactions table has no contacts")
     if not label:
-        return latest_complete(first, last, cadence.grain)
+        return latest_complete(first, last, cadence.grain, data.gaps)
     p = Period.parse(label)
     if p.grain != cadence.grain:
         raise PeriodError(
@@ -107,12 +107,13 @@ def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
 
 
 def comparison(frame: pd.DataFrame, period: Period, other: Period, coverage,
-               by: tuple[str, ...] = ()) -> pd.DataFrame:
+               by: tuple[str, ...] = (), gaps=()) -> pd.DataFrame:
     """Rows of ``period`` with the values of ``other`` alongside, as :func:`kpitools.compare`.
 
     Adds compare_period, compare_value, compare_partial, compare_n, compare_numerator,
     compare_denominator, compare_ci_low, compare_ci_high, change, change_note.
-    ``change`` is null when either period is partial or a value is missing.
+    ``change`` is null when either period is partial or a value is missing. ``gaps``: days
+    inside the coverage without contacts (they make the periods containing them partial).
     """
     keys = [*by, "kpi"]
     now = frame[frame["period"] == period.label]
@@ -122,7 +123,7 @@ def comparison(frame: pd.DataFrame, period: Period, other: Period, coverage,
                       ("value", "partial", "n", "numerator", "denominator", "ci_low", "ci_high")})
     out = now.merge(then, on=keys, how="left")
     first, last = coverage
-    covered = other.is_covered_by(first, last)
+    covered = other.is_covered_by(first, last, gaps)
     out["compare_period"] = other.label
     out["compare_partial"] = out["compare_partial"].astype("boolean").fillna(not covered).astype(bool)
     change = out["value"] - out["compare_value"]
@@ -178,9 +179,26 @@ class ReviewContext:
         return self.data.coverage
 
     @property
+    def gaps(self) -> tuple[dt.date, ...]:
+        return self.data.gaps
+
+    @property
     def partial(self) -> bool:
         first, last = self.coverage
-        return not self.period.is_covered_by(first, last)
+        return not self.period.is_covered_by(first, last, self.gaps)
+
+    @property
+    def partial_reason(self) -> str:
+        """Why this period is partial, in words ("" when it is not)."""
+        if not self.partial:
+            return ""
+        first, last = self.coverage
+        inside = [d for d in self.gaps if self.period.start <= d <= self.period.end]
+        if first is not None and first <= self.period.start and self.period.end <= last and inside:
+            days = ", ".join(d.isoformat() for d in inside[:5]) + (" …" if len(inside) > 5 else "")
+            return (f"the data has no contacts on {days} (a gap between exports, treated as "
+                    "missing data)")
+        return f"the data covers {first} to {last}, not the whole of {self.label}"
 
     def in_data(self, p: Period) -> bool:
         """True when ``p`` overlaps the data's coverage at all."""
@@ -217,11 +235,11 @@ class ReviewContext:
 
     @cached_property
     def vs_previous(self) -> pd.DataFrame:
-        return comparison(self.totals, self.period, self.previous, self.coverage)
+        return comparison(self.totals, self.period, self.previous, self.coverage, gaps=self.gaps)
 
     @cached_property
     def vs_last_year(self) -> pd.DataFrame:
-        return comparison(self.totals, self.period, self.last_year, self.coverage)
+        return comparison(self.totals, self.period, self.last_year, self.coverage, gaps=self.gaps)
 
     @cached_property
     def trend(self) -> pd.DataFrame:
@@ -246,7 +264,7 @@ class ReviewContext:
         """This period by ``dim`` (queue, channel, issue_type) compared with another period."""
         frame = {"queue": self.queues, "channel": self.channels, "issue_type": self.issues}[dim]
         other = self.previous if against == "previous" else self.last_year
-        out = comparison(frame, self.period, other, self.coverage, by=(dim,))
+        out = comparison(frame, self.period, other, self.coverage, by=(dim,), gaps=self.gaps)
         out[dim] = out[dim].astype(object).where(out[dim].notna(), NOT_RECORDED)
         return out
 
@@ -261,11 +279,11 @@ class ReviewContext:
         periods = [self.previous, self.period]
         measures = compute_measures(self.data, periods)
         frames = [kpi_frame(measures.frame, [kpi], self.registry, measures.unavailable,
-                            ["period"], v) for v in kpi.variants]
+                            ["period"], v, measures.notes) for v in kpi.variants]
         frame = _enrich(self.data, pd.concat(frames, ignore_index=True), measures.frame, (),
                         periods)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
-                          self.period, self.previous, self.coverage)
+                          self.period, self.previous, self.coverage, gaps=self.gaps)
 
     @cached_property
     def heat(self) -> pd.DataFrame:

@@ -109,6 +109,11 @@ def evaluate_guardrail(ctx) -> GuardrailResult:
     kpis = [EFFICIENCY_KPI, *EXPERIENCE_KPIS]
     result = GuardrailResult(False, rule=rule_text(reg))
     tables = []
+    for kid in EXPERIENCE_KPIS:  # a null experience KPI (missing column or table) cannot warn
+        row = ctx.row(kid, ctx.current)
+        value = None if row is None else row.get("value")
+        if row is not None and (value is None or value != value) and row.get("reason"):
+            result.unavailable.append(f"{reg[kid].label}: {row['reason']}")
     for words, frame, key in _comparisons(ctx):
         rows = {r["kpi"]: r for r in frame[frame["kpi"].isin(kpis)].to_dict("records")}
         aht = rows.get(EFFICIENCY_KPI)

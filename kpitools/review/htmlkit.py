@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..formatting import fmt_change, fmt_target, fmt_value
 
 RAG_TEXT = {"green": "● On target", "amber": "▲ Off target", "red": "■ Critical"}
+NO_DATA = "no data"  # a null KPI (missing table or column, nothing in scope): grey, no colour
 
 
 def esc(text) -> str:
@@ -41,6 +42,8 @@ class Block:
 def rag_badge(status, small_sample: bool = False, has_value: bool = True) -> str:
     if small_sample and has_value:
         return '<span class="rag rag-na">n too small</span>'
+    if not has_value:
+        return f'<span class="rag rag-na">{NO_DATA}</span>'
     if not isinstance(status, str) or status not in RAG_TEXT:
         return '<span class="rag rag-none">–</span>'
     return f'<span class="rag rag-{status}">{RAG_TEXT[status]}</span>'
@@ -52,10 +55,9 @@ def value_cell(row: dict) -> str:
     if row.get("small_sample") and not missing(row.get("value")):
         cls += " small-sample"
     if missing(row.get("value")):
-        cls += " na"
         reason = row.get("reason")
-        if reason:
-            return f'<td class="{cls}" title="{esc(reason)}">n/a</td>'
+        title = f' title="{esc(reason)}"' if reason and not missing(reason) else ""
+        return f'<td class="{cls} na"{title}>{NO_DATA}</td>'
     return f'<td class="{cls}">{esc(text)}</td>'
 
 

@@ -123,8 +123,7 @@ def executive_summary(ctx) -> list[str]:
     out = []
     g = ctx.cadence.grain
     if ctx.partial:
-        first, last = ctx.coverage
-        out.append(f"{ctx.label} is a partial {g}: the data runs from {first} to {last}, so "
+        out.append(f"{ctx.label} is a partial {g}: {ctx.partial_reason}, so "
                    "changes against other periods are not shown.")
     moved = movers(ctx)
     for r in moved[:MAX_MOVERS]:

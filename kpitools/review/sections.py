@@ -19,6 +19,7 @@ from .commentary import render_markdown
 from .guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS, finding_sentence, headline
 from .heat import WEEKDAYS
 from .htmlkit import (
+    NO_DATA,
     Block,
     bullets,
     change_cell,
@@ -72,7 +73,7 @@ def _better(row: dict) -> bool | None:
 def _glyph_cell(row: dict, with_change: bool = False) -> str:
     """A compact value cell: value, status glyph, and optionally the change underneath."""
     if row is None or missing(row.get("value")):
-        return '<td class="num na">n/a</td>'
+        return f'<td class="num na">{NO_DATA}</td>'
     text = esc(fmt_value(row["value"], row["unit"]))
     if row.get("small_sample"):
         inner = f'<span class="small-sample">{text}</span><br/><span class="note">n too small</span>'
@@ -106,7 +107,7 @@ def section_title(ctx) -> Block:
                      "the observations are generated from the numbers.</div>")
     if ctx.partial:
         flags.append(f'<div class="partial-banner"><strong>Partial {esc(ctx.cadence.grain)}</strong> — '
-                     f"the data covers {first} to {last}, not the whole of {esc(ctx.label)}. Values "
+                     f"{esc(ctx.partial_reason)}. Values "
                      "cover the days present; changes against other periods are not shown.</div>")
     if ctx.data_note:
         flags.append(f'<div class="partial-banner">{esc(ctx.data_note)}</div>')
@@ -131,6 +132,9 @@ def _headline_rows(ctx) -> list[list[str]]:
         label = esc(r["label"]) + (f' <span class="variant">[{esc(r["variant"])}]</span>' if r.get("variant") else "")
         if not missing(r.get("n")) and ctx.registry[kid].min_sample:
             label += f'<br/><span class="note">n = {int(r["n"]):,}</span>'
+        why = r.get("reason") if missing(r.get("value")) else r.get("note")
+        if why and not missing(why):
+            label += f'<br/><span class="note">{esc(why)}</span>'
         l_row = ly.get(kid, {})
         rows.append([
             f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
@@ -202,7 +206,9 @@ def section_scorecard(ctx) -> Block:
         if kpi.variants:
             name += f' <span class="variant">[{esc(r["variant"])}]</span>'
         name += f'<br/><span class="definition">{esc(kpi.description)}</span>'
-        caveat = r.get("note") or (r.get("reason") if not missing(r.get("value")) else None)
+        # A null KPI says why (missing table or column, empty scope); a value with a caveat
+        # (repeat window cut short, an input left out) says what to keep in mind.
+        caveat = r.get("note") if not missing(r.get("value")) else r.get("reason")
         if caveat and not missing(caveat):
             name += f'<br/><span class="caveat">⚠ {esc(caveat)}</span>'
         val = value_cell(r)
