@@ -13,6 +13,7 @@ turns measures into KPI values, and the reviews print the same descriptions in t
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, UnknownKpiError
+from .sqlexpr import expression_identifiers
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
@@ -126,6 +128,8 @@ class Registry(Mapping):
     measures: dict[str, Measure]
     parameters: dict[str, Any]
     triggers: list[Trigger] = field(default_factory=list)
+    # preset name -> {kpi id: variant}: the definitions each platform documents (SPEC §7)
+    presets: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, kpi_id: str) -> Kpi:
         try:
@@ -150,47 +154,77 @@ class Registry(Mapping):
         return {SOURCE_TABLE[self.measures[m].source] for m in kpi.formula(variant).measures}
 
 
-def _terms(raw: Any, where: str) -> dict[str, float]:
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _terms(raw: Any, where: str, problems: list[str]) -> dict[str, float]:
     if not isinstance(raw, dict) or not raw:
-        raise ConfigError(f"{where}: expected a mapping of measure: coefficient, got {raw!r}")
-    return {str(k): float(v) for k, v in raw.items()}
+        problems.append(f"{where}: expected a mapping of measure: coefficient, got {_short(raw)}")
+        return {}
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            problems.append(f"{where}.{k}: coefficient must be a number, got {_short(v)}")
+            continue
+        out[str(k)] = float(v)
+    return out
 
 
-def _formula(raw: dict, where: str) -> Formula:
+def _formula(raw: dict, where: str, problems: list[str]) -> Formula:
     den = raw.get("denominator")
+    scale = raw.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        problems.append(f"{where}.scale: must be a number, got {_short(scale)}")
+        scale = 1
     return Formula(
-        numerator=_terms(raw.get("numerator"), f"{where}.numerator"),
-        denominator=None if den is None else _terms(den, f"{where}.denominator"),
-        scale=float(raw.get("scale", 1)),
+        numerator=_terms(raw.get("numerator"), f"{where}.numerator", problems),
+        denominator=None if den is None else _terms(den, f"{where}.denominator", problems),
+        scale=float(scale),
         description=str(raw.get("description", "")),
     )
 
 
-def parse_registry(doc: dict) -> Registry:
-    """Build a Registry from the parsed catalogue YAML and check it."""
+def parse_registry(doc: dict, what: str = "the KPI catalogue") -> Registry:
+    """Build a Registry from the parsed catalogue YAML and check it.
+
+    Every problem is collected and reported at once in one ConfigError naming ``what``.
+    """
     measures = {}
+    problems: list[str] = []
     for name, raw in (doc.get("measures") or {}).items():
+        if not isinstance(raw, dict):
+            problems.append(f"measure {name!r}: expected a mapping (source, when, value, "
+                            f"description), got {_short(raw)}")
+            continue
         measures[name] = Measure(
-            name=name,
+            name=str(name),
             source=raw.get("source", ""),
             when=raw.get("when"),
             value=str(raw.get("value", 1)),
             description=raw.get("description", ""),
         )
     kpis = {}
-    problems = []
     for raw in doc.get("kpis") or []:
+        if not isinstance(raw, dict):
+            problems.append(f"a KPI must be a mapping with id, label, numerator …, got {_short(raw)}")
+            continue
         kid = raw.get("id", "<missing id>")
         if kid in kpis:
             problems.append(f"KPI id {kid!r} is declared twice")
         if "variants" in raw:
+            if not isinstance(raw["variants"], dict) or not raw["variants"]:
+                problems.append(f"KPI {kid!r}: variants must be a mapping of name: formula")
+                continue
             formulas = {
-                name: _formula({**v, "scale": raw.get("scale", 1)}, f"{kid}.variants.{name}")
+                name: _formula({**v, "scale": raw.get("scale", 1)} if isinstance(v, dict) else {},
+                               f"{kid}.variants.{name}", problems)
                 for name, v in raw["variants"].items()
             }
             variant = raw.get("variant") or next(iter(formulas))
         else:
-            formulas = {"default": _formula(raw, kid)}
+            formulas = {"default": _formula(raw, kid, problems)}
             variant = "default"
         kpis[kid] = Kpi(
             id=kid,
@@ -222,11 +256,12 @@ def parse_registry(doc: dict) -> Registry:
         )
         for t in doc.get("triggers") or []
     ]
+    presets = {str(name): dict(choice or {}) for name, choice in (doc.get("presets") or {}).items()}
     reg = Registry(kpis=kpis, measures=measures, parameters=dict(doc.get("parameters") or {}),
-                   triggers=triggers)
+                   triggers=triggers, presets=presets)
     problems += check_registry(reg)
     if problems:
-        raise ConfigError("the KPI catalogue is invalid:\n  - " + "\n  - ".join(problems))
+        raise ConfigError(f"{what} is invalid:\n  - " + "\n  - ".join(problems))
     return reg
 
 
@@ -271,6 +306,20 @@ def check_registry(reg: Registry) -> list[str]:
             problems.append(f"KPI {k.id!r}: ci {k.ci!r} must be wilson, nps or mean")
         if k.ci == "mean" and k.ci_squares not in reg.measures:
             problems.append(f"KPI {k.id!r}: ci mean needs ci_squares naming a measure")
+    for name, choice in reg.presets.items():
+        for kid, variant in choice.items():
+            if kid not in reg.kpis:
+                problems.append(f"preset {name!r}: KPI {kid!r} is not declared")
+            elif variant not in reg.kpis[kid].formulas:
+                problems.append(f"preset {name!r}: KPI {kid!r} has no variant {variant!r}")
+    for m in reg.measures.values():
+        for field_name, text in (("when", m.when), ("value", m.value)):
+            if text is None:
+                continue
+            try:
+                expression_identifiers(str(text))
+            except ValueError as exc:
+                problems.append(f"measure {m.name!r}: {field_name} {_short(text)} {exc}")
     for t in reg.triggers:
         if t.kpi not in reg.kpis:
             problems.append(f"trigger {t.id!r}: KPI {t.kpi!r} is not declared")
@@ -281,17 +330,25 @@ def check_registry(reg: Registry) -> list[str]:
     return problems
 
 
+_PACKAGED_DOC: dict | None = None
+
+
+def catalogue_doc() -> dict:
+    """A fresh copy of the packaged catalogue as parsed YAML (to extend, then parse_registry)."""
+    global _PACKAGED_DOC
+    if _PACKAGED_DOC is None:
+        text = resources.files("kpitools").joinpath("catalogue.yaml").read_text("utf-8")
+        _PACKAGED_DOC = yaml.safe_load(text)
+    return copy.deepcopy(_PACKAGED_DOC)
+
+
 def load_registry(path: str | Path | None = None) -> Registry:
     """Load the packaged catalogue, or another catalogue file."""
     if path is None:
-        text = resources.files("kpitools").joinpath("catalogue.yaml").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path or 'catalogue.yaml'} is not valid YAML: {exc}") from None
-    return parse_registry(doc)
+        return parse_registry(catalogue_doc())
+    from .yamlfile import read_yaml
+
+    return parse_registry(read_yaml(path, "KPI catalogue"), f"the KPI catalogue {path}")
 
 
 registry: Registry = load_registry()
