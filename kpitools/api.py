@@ -210,7 +210,8 @@ ENGINES = ("duckdb", "spark")
 
 
 def load(path, *, engine: str | None = None, timezone: str | None = None, targets=None,
-         params: dict | None = None, spark=None, spark_master: str | None = None, **options):
+         params: dict | None = None, spark=None, spark_master: str | None = None, config=None,
+         **options):
     """Load a data folder with the chosen engine; every other function here works on either.
 
     Parameters
@@ -222,7 +223,10 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
     spark_master : master URL for a Spark session kpitools starts (``local[2]``,
         ``spark://host:7077``, ``yarn``); default ``$KPITOOLS_SPARK_MASTER`` or ``local[*]``
     timezone, targets, params : as in :func:`kpitools.loading.load` (business time zone,
-        targets YAML, parameter overrides)
+        targets YAML, parameter overrides); they win over the configuration
+    config : the center configuration (docs/configuration.md): a ``kpitools.yaml`` path, a
+        :class:`~kpitools.config.CenterConfig` or a mapping; default ``<path>/kpitools.yaml``
+        when present. The dataset keeps it as ``data.config``; ``data.params`` reflect it.
     options : ``check_unique``, ``registry``, ``materialize`` for both engines;
         ``warehouse`` for DuckDB only
 
@@ -234,7 +238,7 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
     """
     if engine is None:
         engine = "spark" if (spark is not None or spark_master) else "duckdb"
-    options.update(timezone=timezone, targets=targets, params=params)
+    options.update(timezone=timezone, targets=targets, params=params, config=config)
     if engine == "duckdb":
         if spark is not None or spark_master:
             raise ConfigError("spark= and spark_master= need engine='spark'")

@@ -341,7 +341,7 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
                 targets_file: str = "", commentary_dir: str = "", validation_json: str = "",
                 generated_at: str = "", output_formats: str = "html,pdf",
                 run_gate: bool = True, engine: str = "duckdb",
-                spark_master: str = "") -> ReviewContext:
+                spark_master: str = "", config_file: str = "") -> ReviewContext:
     """Load the data once and set up a review (the first cell of every template).
 
     Parameters
@@ -356,11 +356,12 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     output_formats : the formats being rendered (recorded in the appendix)
     engine : where the KPI SQL runs, ``duckdb`` (embedded) or ``spark``; ``spark_master`` as in
         :func:`kpitools.load`
+    config_file : center configuration; "" uses ``<data_dir>/kpitools.yaml`` when present
     """
     cad = get_cadence(cadence)
     folder, note = resolve_data_dir(data_dir)
     data = load_engine(folder, targets=targets_file or None, engine=engine,
-                       spark_master=spark_master or None)
+                       spark_master=spark_master or None, config=config_file or None)
     p = resolve_period(cad, period, data)
     cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
     commentary = read_commentary(cdir / f"{p.label}.md", cad)
