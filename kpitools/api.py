@@ -91,16 +91,17 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
+            "currency": data.params.get("currency_symbol") if kpi.unit == "currency" else None,
             "note": (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
                      f"of data ({last}): understated")
                     if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
-            "direction"]
+            "direction", "currency"]
     out = pd.DataFrame(rows, columns=cols)
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
     # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
-    for col in ("status", "reason", "variant", "note"):
+    for col in ("status", "reason", "variant", "note", "currency"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 

@@ -87,7 +87,8 @@ def cmd_kpis(args) -> int:
         directions = {k.id: k.direction for k in data.registry.kpis.values()}
         for rec in records(frame, by):
             rec = {k: ("" if v is None else v) for k, v in rec.items()}
-            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"])
+            symbol = data.params.get("currency_symbol") if rec["unit"] == "currency" else None
+            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"], symbol=symbol)
             if rec["small_sample"] and rec["value"] != "":
                 value += " (n too small)"
             rows.append([*(str(rec[d]) for d in by), rec["label"] + (f" [{rec['variant']}]" if rec["variant"] else ""),

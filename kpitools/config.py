@@ -257,7 +257,7 @@ def dataset_settings(path, *, config=None, registry: Registry | None = None,
     cfg = load_config(path, config)
     reg = registry or cfg.registry
     merged = {**reg.parameters, **(params or {})}
-    if timezone:
+    if timezone is not None:
         merged["business_timezone"] = check_timezone(timezone, "--timezone")
     merged["business_timezone"] = check_timezone(merged.get("business_timezone", "UTC"),
                                                  "business time zone")
