@@ -131,7 +131,8 @@ def kpis(data, period, by=None, variant: str | None = None, kpis: list[str] | No
     period : a label (``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026-03-02``) or Period
     by : dimension(s) to group by: queue, channel, agent_id, team, issue_type
         (a list or a comma-separated string)
-    variant : service-level variant (exclude_short, negative, ignore, positive)
+    variant : a KPI variant, e.g. service level exclude_short, negative, ignore, ignore_within,
+        positive or abandonment include_short (default: the configuration's preset)
     kpis : KPI ids to compute (default: the whole catalogue)
 
     Returns

@@ -412,3 +412,11 @@ def test_new_york_validate_scope_is_local(make_data, capsys):
     assert main(["kpis", "--data", str(data), "--period", "2026-W11", "--format", "json",
                  "--kpi", "contact_volume"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["value"] == 3
+
+
+def test_data_folder_with_a_quote_in_its_name_is_read_not_spliced(tmp_path):
+    from conftest import write_data
+
+    folder = write_data(tmp_path / "it's data'; SELECT 1; --", interactions=[contact("c1", W10)])
+    d = kpitools.load(folder)
+    assert values(kpitools.kpis(d, "2026-W10", kpis=["contact_volume"]))["contact_volume"] == 1

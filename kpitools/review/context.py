@@ -7,7 +7,7 @@ properties, each one engine pass over the data:
 * ``totals``   every KPI for the trend window plus the same period last year (one pass);
 * ``queues``   every KPI by queue for last year, the previous and this period (one pass);
 * ``channels`` by channel, previous and this period; ``issues`` by issue type;
-* ``variants`` the four service-level variants; ``heat`` volume / service level /
+* ``variants`` every service-level variant; ``heat`` volume / service level /
   abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
   ``staffing`` the Erlang C interval profile.
 
