@@ -280,7 +280,8 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
         report.data_path = str(getattr(data, "path", data))
         cfg = getattr(data, "config", None) or load_config(data, config)
         try:
-            staged, report.load_error = vspark.stage(data, spark=spark, spark_master=spark_master)
+            staged, report.load_error = vspark.stage(data, spark=spark, spark_master=spark_master,
+                                                     config=cfg)
         except DataError as exc:
             report.results.append(_unreadable_record(None, str(exc)))
             report.timings["total"] = time.perf_counter() - t0
