@@ -372,6 +372,9 @@ def test_review_sections_show_override_config_and_extra_kpi(make_data):
     assert "Long-hold rate" in appendix and str(data) not in appendix  # file names only
     scorecard = str(review.section_scorecard(ctx))
     assert "Long-hold rate" in scorecard and "[ignore_within]" in scorecard and "[exclude_short]" in scorecard
+    # the other definitions are shown for reference, labelled, for both KPIs with variants
+    assert 'Abandonment rate <span class="variant">[include_short]</span>' in scorecard
+    assert 'Service level <span class="variant">[positive]</span>' in scorecard
 
 
 # -- a center in America/New_York ------------------------------------------------------------

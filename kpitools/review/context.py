@@ -7,7 +7,7 @@ properties, each one engine pass over the data:
 * ``totals``   every KPI for the trend window plus the same period last year (one pass);
 * ``queues``   every KPI by queue for last year, the previous and this period (one pass);
 * ``channels`` by channel, previous and this period; ``issues`` by issue type;
-* ``variants`` every service-level variant; ``heat`` volume / service level /
+* ``variants`` every variant of the KPIs that have several (service level, abandonment); ``heat`` volume / service level /
   abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
   ``staffing`` the Erlang C interval profile.
 
@@ -252,16 +252,17 @@ class ReviewContext:
 
     @cached_property
     def variants(self) -> pd.DataFrame:
-        """Service level under each of its variants, previous and this period (one pass)."""
+        """Each KPI with variants under each of them, previous and this period (one pass);
+        ``kpi`` is ``<id>:<variant>``."""
         from ..api import _enrich
         from ..engine import compute_measures
         from ..formulas import kpi_frame
 
-        kpi = self.registry["service_level"]
         periods = [self.previous, self.period]
         measures = compute_measures(self.data, periods)
         frames = [kpi_frame(measures.frame, [kpi], self.registry, measures.unavailable,
-                            ["period"], v) for v in kpi.variants]
+                            ["period"], v)
+                  for kpi in self.registry.kpis.values() for v in kpi.variants]
         frame = _enrich(self.data, pd.concat(frames, ignore_index=True), measures.frame, (),
                         periods)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),

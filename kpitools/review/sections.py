@@ -195,8 +195,7 @@ def _counts_items(ctx, kpi) -> bool:
 
 def section_scorecard(ctx) -> Block:
     rows = []
-    variants = {r["kpi"].split(":", 1)[1]: r for r in ctx.variants.to_dict("records")}
-    sl = ctx.registry["service_level"]
+    variants = {r["kpi"]: r for r in ctx.variants.to_dict("records")}  # "<id>:<variant>"
     for r in ctx.vs_previous.to_dict("records"):
         kpi = ctx.registry[r["kpi"]]
         name = esc(kpi.label)
@@ -212,19 +211,18 @@ def section_scorecard(ctx) -> Block:
         rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="tgt">{esc(target_text(r))}</td>',
                      f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
                      change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
-        if r["kpi"] == "service_level":
-            for vname in sl.variants:
-                if vname == r.get("variant") or vname not in variants:
-                    continue
-                v = variants[vname]
-                desc = sl.formula(vname).description
-                vrow = {**v, "label": sl.label}
-                vv = value_cell(vrow).replace("</td>", _ci_text(vrow) + "</td>")
-                rows.append([f'<td class="kpi variant-row">{esc(sl.label)} <span class="variant">[{esc(vname)}]</span>'
-                             f'<br/><span class="definition">{esc(desc)}</span></td>', vv,
-                             '<td class="num note">for reference</td>', '<td class="note">–</td>',
-                             change_cell(vrow, _better(vrow)),
-                             f'<td class="num">{int(v["n"]):,}</td>' if not missing(v.get("n")) else "<td></td>"])
+        for vname in kpi.variants:  # the other definitions, for reference (docs/definitions.md)
+            if vname == r.get("variant") or f"{kpi.id}:{vname}" not in variants:
+                continue
+            v = variants[f"{kpi.id}:{vname}"]
+            desc = kpi.formula(vname).description
+            vrow = {**v, "label": kpi.label}
+            vv = value_cell(vrow).replace("</td>", _ci_text(vrow) + "</td>")
+            rows.append([f'<td class="kpi variant-row">{esc(kpi.label)} <span class="variant">[{esc(vname)}]</span>'
+                         f'<br/><span class="definition">{esc(desc)}</span></td>', vv,
+                         '<td class="num note">for reference</td>', '<td class="note">–</td>',
+                         change_cell(vrow, _better(vrow)),
+                         f'<td class="num">{int(v["n"]):,}</td>' if not missing(v.get("n")) else "<td></td>"])
     head = ["KPI and definition", ctx.label, "Target", "Status", f"vs {ctx.previous.label}", "n"]
     tbl = table(head, rows, css="scorecard", colgroup=["40%", "15%", "11%", "12%", "14%", "8%"])
     note = ('<p class="note">Rates are ratios of sums over the whole period. 95 % confidence intervals: '
