@@ -460,10 +460,10 @@ def parse_config(doc: dict, source: Path | None) -> CenterConfig:
         if rt is not None and asy is not None and set(rt) & set(asy):
             problems.append(f"channels: {', '.join(sorted(set(rt) & set(asy)))} is both real-time and "
                             "async; a channel is one or the other")
-        if rt is not None and asy is None:  # the other channels stay async
-            asy = tuple(c for c in default_registry.parameters["async_channels"] if c not in rt)
+        if rt is not None and asy is None:  # every other channel is async
+            asy = tuple(c for c in CHANNELS if c not in rt)
         if asy is not None and rt is None:
-            rt = tuple(c for c in default_registry.parameters["realtime_channels"] if c not in asy)
+            rt = tuple(c for c in CHANNELS if c not in asy)
         values["realtime_channels"], values["async_channels"] = rt, asy
     if "answer_threshold_s" in doc:
         raw = doc["answer_threshold_s"]

@@ -423,3 +423,11 @@ def test_data_folder_with_a_quote_in_its_name_is_read_not_spliced(tmp_path):
     folder = write_data(tmp_path / "it's data'; SELECT 1; --", interactions=[contact("c1", W10)])
     d = kpitools.load(folder)
     assert values(kpitools.kpis(d, "2026-W10", kpis=["contact_volume"]))["contact_volume"] == 1
+
+
+def test_one_channel_list_puts_every_other_channel_in_the_other(make_data):
+    rows = [contact("v", W10, wait=10), contact("c", W10, wait=600, channel="chat")]
+    d = kpitools.load(make_data(interactions=rows), config={"channels": {"realtime": ["voice"]}})
+    assert d.params["async_channels"] == ["chat", "email", "social"]
+    got = values(kpitools.kpis(d, "2026-W10", kpis=["asa", "first_response_time"]))
+    assert got == {"asa": 10.0, "first_response_time": 600.0}  # chat now waits as an async channel
