@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from . import loading
+from .config import check_timezone
 from .errors import DataError
 from .schema import TABLES
 
@@ -74,6 +75,7 @@ def stage_folder(path, timezone: str) -> Staged:
     """Stage a folder leniently: casts as the loader does, bad values kept aside as text."""
     from pathlib import Path
 
+    timezone = check_timezone(timezone, "business time zone")  # only checked names reach SQL
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET TimeZone = '{timezone}'")

@@ -68,7 +68,7 @@ def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def stage(data, *, timezone: str | None = None, spark=None, spark_master=None):
+def stage(data, *, timezone: str | None = None, spark=None, spark_master=None, config=None):
     """(staged tables, the loader's error or None) for a SparkDataset or a folder.
 
     A folder the Spark loader accepts is staged from its canonical views; one it rejects is
@@ -81,11 +81,12 @@ def stage(data, *, timezone: str | None = None, spark=None, spark_master=None):
         return stage_dataset(data), None
     spark = spark_session(spark, spark_master)  # a Spark that cannot start is not bad data
     try:
-        dataset = load_spark(data, timezone=timezone, spark=spark)
+        dataset = load_spark(data, timezone=timezone, spark=spark, config=config)
     except (DataError, ConfigError) as exc:  # bad values, or e.g. a broken targets.yaml
         from .registry import registry as default_registry
 
-        tz = timezone or default_registry.parameters.get("business_timezone", "UTC")
+        tz = (timezone or getattr(config, "timezone", None)
+              or default_registry.parameters.get("business_timezone", "UTC"))
         return stage_folder(data, tz, spark=spark), str(exc)
     staged = stage_dataset(dataset)
     staged.own_dataset = True

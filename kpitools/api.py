@@ -95,6 +95,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
+            "currency": data.params.get("currency_symbol") if kpi.unit == "currency" else None,
             "note": "; ".join(filter(None, [input_note, (
                 f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
                 f"of data ({last}): understated")
@@ -102,11 +103,11 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             ])) or None,
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
-            "direction"]
+            "direction", "currency"]
     out = pd.DataFrame(rows, columns=cols)  # input_note is folded into note
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
     # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
-    for col in ("status", "reason", "variant", "note"):
+    for col in ("status", "reason", "variant", "note", "currency"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 
@@ -137,7 +138,8 @@ def kpis(data, period, by=None, variant: str | None = None, kpis: list[str] | No
     by : dimension(s) to group by: queue, channel, agent_id, team, issue_type, weekday,
         hour, interval, or any extra column of interactions (a list or a comma-separated
         string); see :func:`kpitools.engine.dimensions`
-    variant : service-level variant (exclude_short, negative, ignore, positive)
+    variant : a KPI variant, e.g. service level exclude_short, negative, ignore, ignore_within,
+        positive or abandonment include_short (default: the configuration's preset)
     kpis : KPI ids to compute (default: the whole catalogue)
 
     Returns
@@ -218,7 +220,8 @@ ENGINES = ("duckdb", "spark")
 
 
 def load(path, *, engine: str | None = None, timezone: str | None = None, targets=None,
-         params: dict | None = None, spark=None, spark_master: str | None = None, **options):
+         params: dict | None = None, spark=None, spark_master: str | None = None, config=None,
+         **options):
     """Load a data folder with the chosen engine; every other function here works on either.
 
     Parameters
@@ -230,7 +233,10 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
     spark_master : master URL for a Spark session kpitools starts (``local[2]``,
         ``spark://host:7077``, ``yarn``); default ``$KPITOOLS_SPARK_MASTER`` or ``local[*]``
     timezone, targets, params : as in :func:`kpitools.loading.load` (business time zone,
-        targets YAML, parameter overrides)
+        targets YAML, parameter overrides); they win over the configuration
+    config : the center configuration (docs/configuration.md): a ``kpitools.yaml`` path, a
+        :class:`~kpitools.config.CenterConfig` or a mapping; default ``<path>/kpitools.yaml``
+        when present. The dataset keeps it as ``data.config``; ``data.params`` reflect it.
     options : ``check_unique``, ``registry``, ``materialize`` for both engines;
         ``warehouse`` for DuckDB only
 
@@ -242,7 +248,7 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
     """
     if engine is None:
         engine = "spark" if (spark is not None or spark_master) else "duckdb"
-    options.update(timezone=timezone, targets=targets, params=params)
+    options.update(timezone=timezone, targets=targets, params=params, config=config)
     if engine == "duckdb":
         if spark is not None or spark_master:
             raise ConfigError("spark= and spark_master= need engine='spark'")

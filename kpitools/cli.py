@@ -106,7 +106,8 @@ def cmd_kpis(args) -> int:
     from .formatting import fmt_target, fmt_value
 
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
-                    timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
+                    timezone=args.timezone, targets=args.targets, warehouse=args.warehouse,
+                    config=args.config)
     by = check_by(args.by, data)  # after loading: the data's own columns are dimensions too
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
@@ -122,7 +123,8 @@ def cmd_kpis(args) -> int:
         directions = {k.id: k.direction for k in data.registry.kpis.values()}
         for rec in records(frame, by):
             rec = {k: ("" if v is None else v) for k, v in rec.items()}
-            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"])
+            symbol = data.params.get("currency_symbol") if rec["unit"] == "currency" else None
+            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"], symbol=symbol)
             if rec["small_sample"] and rec["value"] != "":
                 value += " (n too small)"
             rows.append([*(str(rec[d]) for d in by), rec["label"] + (f" [{rec['variant']}]" if rec["variant"] else ""),
@@ -180,9 +182,39 @@ def cmd_exceptions(args) -> int:
     return run_exceptions(args)
 
 
+def add_config_argument(p: argparse.ArgumentParser) -> None:
+    """``--config FILE`` (docs/configuration.md), shared by every command that reads data."""
+    p.add_argument("--config", metavar="FILE",
+                   help="center configuration (default: <data>/kpitools.yaml if present); "
+                        "command-line options win over it")
+
+
 def cmd_staffing(args) -> int:
     from . import staffing
 
+    if args.config:  # the center's own threshold and target for the channel, unless given
+        from .config import read_config
+
+        cfg = read_config(args.config)
+        reg = cfg.registry
+        if args.channel not in ("voice", "chat", "email", "social"):
+            raise KpitoolsError(f"--channel {args.channel[:20]!r} is not a channel; choose voice, "
+                                "chat, email or social")
+        if args.answer_within_s is None:
+            thresholds = reg.parameters.get("answer_threshold_s") or {}
+            args.answer_within_s = float(thresholds.get(
+                args.channel, reg.parameters.get("default_answer_threshold_s", 20)))
+        if args.target_sl is None:
+            from .targets import Targets
+
+            overrides = [dict(o) for o in cfg.target_overrides]
+            args.target_sl = Targets(overrides, reg).for_row(
+                reg["service_level"], {"channel": args.channel}).target
+    missing = [flag for flag, v in (("--answer-within-s", args.answer_within_s),
+                                    ("--target-sl", args.target_sl)) if v is None]
+    if missing:
+        raise KpitoolsError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                            "required (or give --config with the center's thresholds and targets)")
     return staffing.run(args)
 
 
@@ -241,12 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="group by queue, channel, agent_id, team, issue_type, weekday (1 = Monday), "
                         "hour, interval (interval_minutes slots), or any extra column of "
                         "interactions such as priority or segment (comma-separated)")
-    p.add_argument("--variant", help="service-level variant: exclude_short (default), negative, ignore, positive")
+    p.add_argument("--variant", help="a KPI variant, e.g. service level exclude_short (default), negative, "
+                                    "ignore, ignore_within, positive; abandonment include_short "
+                                    "(default: the configuration's definitions preset)")
     p.add_argument("--kpi", help="only these KPI ids (comma-separated)")
     p.add_argument("--format", choices=["json", "csv", "table"], default="table")
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
-    p.add_argument("--timezone", help="business time zone, e.g. Europe/London (default UTC)")
+    p.add_argument("--timezone", help="business time zone, e.g. Europe/London (default: the "
+                                     "configuration's timezone, else UTC)")
     p.add_argument("--warehouse", help="keep the loaded tables in this .duckdb file (default in memory)")
+    add_config_argument(p)
     add_engine_arguments(p)
     p.set_defaults(func=cmd_kpis)
 
@@ -257,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="data folder")
     p.add_argument("--period", help="validate only the rows this period (and its comparisons) needs")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    add_config_argument(p)
     add_engine_arguments(p)
     p.set_defaults(func=cmd_validate)
 
@@ -277,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--stub", action="store_true",
                    help="write a commentary file pre-filled with automatic observations, then stop")
+    add_config_argument(p)
     add_engine_arguments(p)
     add_floor_arguments(p)
     p.set_defaults(func=cmd_report)
@@ -322,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
         staffing.add_arguments(p)
     except ImportError:  # pragma: no cover - staffing ships with the package
         pass
+    p.add_argument("--config", metavar="FILE",
+                   help="center configuration: its answer threshold and service-level target "
+                        "for --channel supply --answer-within-s and --target-sl when not given")
+    p.add_argument("--channel", default="voice",
+                   help="the channel whose threshold and target --config supplies (default voice)")
     p.set_defaults(func=cmd_staffing)
     return parser
 

@@ -42,11 +42,13 @@ def fmt_duration(seconds: float) -> str:
     return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
-def fmt_value(value, unit: str, missing: str = "n/a") -> str:
+def fmt_value(value, unit: str, missing: str = "n/a", symbol: str | None = None) -> str:
+    """``value`` in ``unit``; ``symbol`` is the currency symbol for money (``currency.symbol``
+    of the center configuration), none by default."""
     if _missing(value):
         return missing
     if isinstance(value, (list, tuple)):
-        return "–".join(fmt_value(v, unit) for v in value)
+        return "–".join(fmt_value(v, unit, symbol=symbol) for v in value)
     if unit == "fraction":
         return f"{100 * value:.1f} %"
     if unit == "seconds":
@@ -54,7 +56,8 @@ def fmt_value(value, unit: str, missing: str = "n/a") -> str:
     if unit == "count":
         return f"{value:,.0f}"
     if unit == "currency":
-        return f"{value:,.2f}"
+        sign = MINUS if value < 0 else ""
+        return f"{sign}{symbol or ''}{abs(value):,.2f}"
     if unit == "nps":
         return f"{value:+.1f}".replace("-", MINUS)
     if unit == "score":
@@ -62,7 +65,7 @@ def fmt_value(value, unit: str, missing: str = "n/a") -> str:
     return f"{value:g}"
 
 
-def fmt_change(change, unit: str, missing: str = "–") -> str:
+def fmt_change(change, unit: str, missing: str = "–", symbol: str | None = None) -> str:
     """A period-over-period change: percentage points for fractions, points for NPS."""
     if _missing(change):
         return missing
@@ -77,7 +80,7 @@ def fmt_change(change, unit: str, missing: str = "–") -> str:
     if unit == "count":
         return f"{sign}{mag:,.0f}"
     if unit == "currency":
-        return f"{sign}{mag:,.2f}"
+        return f"{sign}{symbol or ''}{mag:,.2f}"
     return f"{sign}{mag:.2f}"
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import DataError
+from .config import DEFAULTS, CenterConfig, dataset_settings
+from .errors import ConfigError, DataError
 from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
 from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column, extra_columns
-from .sql import DAYS_WITH_CONTACTS
+from .sql import DAYS_WITH_CONTACTS, check_measure_columns
 from .targets import Targets
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -61,6 +62,7 @@ class Dataset:
     files : table name -> SourceFile for the tables present
     params : registry parameters with any overrides (thresholds, time zone …)
     targets : per-queue / per-channel target overrides
+    config : the center configuration in force (``kpitools.yaml``; defaults when none)
     """
 
     path: Path
@@ -69,6 +71,7 @@ class Dataset:
     params: dict
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
+    config: CenterConfig = DEFAULTS
     _days: frozenset | None = None
     _source_columns: dict = field(default_factory=dict)
 
@@ -319,7 +322,7 @@ def _check_unique_ids(con, src: SourceFile) -> None:
 def load(path, *, timezone: str | None = None, warehouse: str | Path | None = None,
          materialize: bool | None = None, targets: str | Path | None = None,
          params: dict | None = None, check_unique: bool = True,
-         registry: Registry | None = None) -> Dataset:
+         registry: Registry | None = None, config=None) -> Dataset:
     """Load a data folder into DuckDB.
 
     Parameters
@@ -331,6 +334,9 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
     materialize : copy into DuckDB tables (default: yes for CSV, views over Parquet)
     targets : a targets YAML; default ``<path>/targets.yaml`` when present
     params : overrides of the registry parameters (e.g. ``{"short_abandon_s": 10}``)
+    config : the center configuration: a ``kpitools.yaml`` path, a CenterConfig or a mapping;
+        default ``<path>/kpitools.yaml`` when present (docs/configuration.md). ``timezone``,
+        ``targets`` and ``params`` win over it.
     check_unique : check that interaction ids are unique (counted in the same pass as the
         other value checks)
 
@@ -340,17 +346,17 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
     >>> data.has("surveys")                                     # doctest: +SKIP
     True
     """
-    reg = registry or default_registry
     path = Path(path)
     files = find_files(path)
-    merged = {**reg.parameters, **(params or {})}
-    if timezone:
-        merged["business_timezone"] = timezone
+    settings = dataset_settings(path, config=config, registry=registry, timezone=timezone,
+                                params=params, targets=targets)
+    reg, merged = settings.registry, settings.params
     con = duckdb.connect(str(warehouse) if warehouse else ":memory:")
-    try:
-        con.execute(f"SET TimeZone = '{merged.get('business_timezone', 'UTC')}'")
+    try:  # the zone name was checked against the zone database (config.check_timezone)
+        con.execute(f"SET TimeZone = '{merged['business_timezone']}'")
     except duckdb.Error:
-        raise DataError(f"unknown time zone {merged.get('business_timezone')!r}") from None
+        con.close()
+        raise ConfigError(f"DuckDB does not know the time zone {merged['business_timezone']!r}") from None
     for name, src in files.items():
         select = _table_sql(con, src, "interaction_id" if name == "interactions" and check_unique else None)
         as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
@@ -358,6 +364,10 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
         con.execute(f"DROP VIEW IF EXISTS {name}")
         con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute(f"CREATE {kind} {name} AS SELECT {select} FROM {src.reader}")
-    targets_path = Path(targets) if targets else path / "targets.yaml"
-    tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)
-    return Dataset(path=path, con=con, files=files, params=merged, targets=tgt, registry=reg)
+    columns = {name: [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()] for name in files}
+    problems = check_measure_columns(reg, columns)
+    if problems:
+        con.close()
+        raise ConfigError(f"{settings.config.name}: " + "; ".join(problems))
+    return Dataset(path=path, con=con, files=files, params=merged, targets=settings.targets,
+                   registry=reg, config=settings.config)

@@ -13,6 +13,7 @@ turns measures into KPI values, and the reviews print the same descriptions in t
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ import yaml
 
 from .errors import ConfigError, UnknownKpiError
 from .schema import TABLES
+from .sqlexpr import expression_identifiers
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
@@ -207,6 +209,8 @@ class Registry(Mapping):
     measures: dict[str, Measure]
     parameters: dict[str, Any]
     triggers: list[Trigger] = field(default_factory=list)
+    # preset name -> {kpi id: variant}: the definitions each platform documents (SPEC §7)
+    presets: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, kpi_id: str) -> Kpi:
         try:
@@ -231,10 +235,22 @@ class Registry(Mapping):
         return {SOURCE_TABLE[self.measures[m].source] for m in kpi.formula(variant).measures}
 
 
-def _terms(raw: Any, where: str) -> dict[str, float]:
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _terms(raw: Any, where: str, problems: list[str]) -> dict[str, float]:
     if not isinstance(raw, dict) or not raw:
-        raise ConfigError(f"{where}: expected a mapping of measure: coefficient, got {raw!r}")
-    return {str(k): float(v) for k, v in raw.items()}
+        problems.append(f"{where}: expected a mapping of measure: coefficient, got {_short(raw)}")
+        return {}
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            problems.append(f"{where}.{k}: coefficient must be a number, got {_short(v)}")
+            continue
+        out[str(k)] = float(v)
+    return out
 
 
 def _columns(raw: Any) -> tuple[str, ...]:
@@ -245,7 +261,7 @@ def _columns(raw: Any) -> tuple[str, ...]:
     return tuple(str(c) for c in raw) if isinstance(raw, (list, tuple)) else (repr(raw),)
 
 
-def _formula(raw: dict, where: str) -> Formula:
+def _formula(raw: dict, where: str, problems: list[str]) -> Formula:
     if raw.get("type") == "statistic":
         return Formula(
             numerator={str(raw.get("statistic")): 1.0},
@@ -254,20 +270,32 @@ def _formula(raw: dict, where: str) -> Formula:
             statistic=True,
         )
     den = raw.get("denominator")
+    scale = raw.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        problems.append(f"{where}.scale: must be a number, got {_short(scale)}")
+        scale = 1
     return Formula(
-        numerator=_terms(raw.get("numerator"), f"{where}.numerator"),
-        denominator=None if den is None else _terms(den, f"{where}.denominator"),
-        scale=float(raw.get("scale", 1)),
+        numerator=_terms(raw.get("numerator"), f"{where}.numerator", problems),
+        denominator=None if den is None else _terms(den, f"{where}.denominator", problems),
+        scale=float(scale),
         description=str(raw.get("description", "")),
     )
 
 
-def parse_registry(doc: dict) -> Registry:
-    """Build a Registry from the parsed catalogue YAML and check it."""
+def parse_registry(doc: dict, what: str = "the KPI catalogue") -> Registry:
+    """Build a Registry from the parsed catalogue YAML and check it.
+
+    Every problem is collected and reported at once in one ConfigError naming ``what``.
+    """
     measures = {}
+    problems: list[str] = []
     for name, raw in (doc.get("measures") or {}).items():
+        if not isinstance(raw, dict):
+            problems.append(f"measure {name!r}: expected a mapping (source, when, value, "
+                            f"description), got {_short(raw)}")
+            continue
         measures[name] = Measure(
-            name=name,
+            name=str(name),
             source=raw.get("source", ""),
             when=raw.get("when"),
             value=str(raw.get("value", 1)),
@@ -278,19 +306,25 @@ def parse_registry(doc: dict) -> Registry:
             partial_without=_columns(raw.get("partial_without")),
         )
     kpis = {}
-    problems = []
     for raw in doc.get("kpis") or []:
+        if not isinstance(raw, dict):
+            problems.append(f"a KPI must be a mapping with id, label, numerator …, got {_short(raw)}")
+            continue
         kid = raw.get("id", "<missing id>")
         if kid in kpis:
             problems.append(f"KPI id {kid!r} is declared twice")
         if "variants" in raw:
+            if not isinstance(raw["variants"], dict) or not raw["variants"]:
+                problems.append(f"KPI {kid!r}: variants must be a mapping of name: formula")
+                continue
             formulas = {
-                name: _formula({**v, "scale": raw.get("scale", 1)}, f"{kid}.variants.{name}")
+                name: _formula({**v, "scale": raw.get("scale", 1)} if isinstance(v, dict) else {},
+                               f"{kid}.variants.{name}", problems)
                 for name, v in raw["variants"].items()
             }
             variant = raw.get("variant") or next(iter(formulas))
         else:
-            formulas = {"default": _formula(raw, kid)}
+            formulas = {"default": _formula(raw, kid, problems)}
             variant = "default"
         kpis[kid] = Kpi(
             id=kid,
@@ -322,11 +356,12 @@ def parse_registry(doc: dict) -> Registry:
         )
         for t in doc.get("triggers") or []
     ]
+    presets = {str(name): dict(choice or {}) for name, choice in (doc.get("presets") or {}).items()}
     reg = Registry(kpis=kpis, measures=measures, parameters=dict(doc.get("parameters") or {}),
-                   triggers=triggers)
+                   triggers=triggers, presets=presets)
     problems += check_registry(reg)
     if problems:
-        raise ConfigError("the KPI catalogue is invalid:\n  - " + "\n  - ".join(problems))
+        raise ConfigError(f"{what} is invalid:\n  - " + "\n  - ".join(problems))
     return reg
 
 
@@ -387,6 +422,20 @@ def check_registry(reg: Registry) -> list[str]:
             problems.append(f"KPI {k.id!r}: ci {k.ci!r} must be wilson, nps or mean")
         if k.ci == "mean" and k.ci_squares not in reg.measures:
             problems.append(f"KPI {k.id!r}: ci mean needs ci_squares naming a measure")
+    for name, choice in reg.presets.items():
+        for kid, variant in choice.items():
+            if kid not in reg.kpis:
+                problems.append(f"preset {name!r}: KPI {kid!r} is not declared")
+            elif variant not in reg.kpis[kid].formulas:
+                problems.append(f"preset {name!r}: KPI {kid!r} has no variant {variant!r}")
+    for m in reg.measures.values():
+        for field_name, text in (("when", m.when), ("value", m.value)):
+            if text is None:
+                continue
+            try:
+                expression_identifiers(str(text))
+            except ValueError as exc:
+                problems.append(f"measure {m.name!r}: {field_name} {_short(text)} {exc}")
     for t in reg.triggers:
         if t.kpi not in reg.kpis:
             problems.append(f"trigger {t.id!r}: KPI {t.kpi!r} is not declared")
@@ -416,19 +465,25 @@ def _check_additivity(reg: Registry, kid: str, vname: str, f: Formula) -> list[s
             and reg.measures[stat].source != reg.measures[sample].source:
         problems.append(f"{where}: statistic and sample must come from one source")
     return problems
+_PACKAGED_DOC: dict | None = None
+
+
+def catalogue_doc() -> dict:
+    """A fresh copy of the packaged catalogue as parsed YAML (to extend, then parse_registry)."""
+    global _PACKAGED_DOC
+    if _PACKAGED_DOC is None:
+        text = resources.files("kpitools").joinpath("catalogue.yaml").read_text("utf-8")
+        _PACKAGED_DOC = yaml.safe_load(text)
+    return copy.deepcopy(_PACKAGED_DOC)
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
     """Load the packaged catalogue, or another catalogue file."""
     if path is None:
-        text = resources.files("kpitools").joinpath("catalogue.yaml").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path or 'catalogue.yaml'} is not valid YAML: {exc}") from None
-    return parse_registry(doc)
+        return parse_registry(catalogue_doc())
+    from .yamlfile import read_yaml
+
+    return parse_registry(read_yaml(path, "KPI catalogue"), f"the KPI catalogue {path}")
 
 
 registry: Registry = load_registry()

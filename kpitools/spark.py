@@ -26,12 +26,12 @@ import decimal
 import os
 import tempfile
 import warnings
-import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .config import DEFAULTS, CenterConfig, dataset_settings
 from .dialects import SPARK
 from .errors import ConfigError, DataError
 from .loading import (
@@ -217,6 +217,7 @@ class SparkDataset:
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
     cached: list = field(default_factory=list)
+    config: CenterConfig = DEFAULTS
     _days: frozenset | None = None
 
     engine = "spark"
@@ -452,7 +453,7 @@ def _report_duplicates(spark, src: SourceFile, raw_view: str, column: str) -> No
 def load_spark(path, *, timezone: str | None = None, targets: str | Path | None = None,
                params: dict | None = None, check_unique: bool = True,
                registry: Registry | None = None, spark=None, spark_master: str | None = None,
-               materialize: bool | None = None) -> SparkDataset:
+               materialize: bool | None = None, config=None) -> SparkDataset:
     """Load a data folder into Spark (temporary views with canonical types).
 
     Parameters are those of :func:`kpitools.loading.load`, plus
@@ -468,17 +469,12 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
     (``spark.newSession()``): its temporary views and its ``spark.sql.session.timeZone``
     (set to the business time zone) leave your session untouched.
     """
-    reg = registry or default_registry
     path = Path(path)
     files = find_files(path)
-    merged = {**reg.parameters, **(params or {})}
-    if timezone:
-        merged["business_timezone"] = timezone
-    tz = str(merged.get("business_timezone", "UTC"))
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise DataError(f"unknown time zone {tz!r}") from None
+    settings = dataset_settings(path, config=config, registry=registry, timezone=timezone,
+                                params=params, targets=targets)
+    reg, merged = settings.registry, settings.params
+    tz = merged["business_timezone"]  # checked against the zone database
     session = spark_session(spark, spark_master).newSession()
     session.conf.set("spark.sql.session.timeZone", tz)
     session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
@@ -494,7 +490,6 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
             table = table.cache()
             cached.append(table)
         table.createOrReplaceTempView(name)
-    targets_path = Path(targets) if targets else path / "targets.yaml"
-    tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)
-    return SparkDataset(path=path, spark=session, files=files, params=merged, targets=tgt,
-                        registry=reg, cached=cached)
+    return SparkDataset(path=path, spark=session, files=files, params=merged,
+                        targets=settings.targets, registry=reg, cached=cached,
+                        config=settings.config)

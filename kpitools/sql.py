@@ -13,8 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .dialects import Dialect
-from .registry import Registry
+from .registry import SOURCE_TABLE, Registry
+from .registry import registry as packaged_registry
 from .schema import TABLES
+from .sqlexpr import expression_identifiers
 
 DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 # Time-of-contact dimensions derived from arrived_at (heat maps, staffing intervals):
@@ -77,8 +79,63 @@ class Scope:
         return self.end + dt.timedelta(days=1)
 
 
+# Columns the per-contact relation derives (contact_columns, _contacts_in_scope, repeats),
+# which a measure's `when` and `value` can read besides the table's own columns.
+DERIVED_COLUMNS = {
+    "interactions": ("is_inbound", "is_handled", "is_abandoned", "is_answered", "is_realtime",
+                     "is_async", "wait_s", "threshold_s", "short_abandon_s", "handle_s",
+                     "issue_type_key", "has_customer", "talk_part_s", "hold_part_s",
+                     "acw_part_s"),
+    "costs": ("daily_amount",),
+}
+DERIVED_COLUMNS["repeats"] = (*DERIVED_COLUMNS["interactions"], "has_repeat", "t_us")
+# Columns _contacts_in_scope always selects from interactions.
+_CONTACT_BASE = ("interaction_id", "customer_id", "arrived_at", "transferred", "escalated",
+                 "resolved")
+
+
+def _sql_text(value) -> str:
+    """A SQL string literal (quotes doubled): user text is only ever spliced this way."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _sql_list(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+    return ", ".join(_sql_text(v) for v in values)
+
+
+def measure_inputs(reg: Registry, source: str) -> list[str]:
+    """Columns of the source table that its measures read (derived columns excluded)."""
+    derived = {c.lower() for c in DERIVED_COLUMNS.get(source, ())}
+    out: list[str] = []
+    for m in reg.measures.values():
+        if m.source != source:
+            continue
+        for text in (m.when, m.value):
+            if text is None:
+                continue
+            for ident in expression_identifiers(str(text)):
+                if ident.lower() not in derived and ident not in out:
+                    out.append(ident)
+    return out
+
+
+def check_measure_columns(reg: Registry, columns: dict[str, list[str]]) -> list[str]:
+    """Problems with a configuration's extra measures that read a column their table does not
+    have (``columns``: table -> its loaded columns). Tables not loaded are skipped (their KPIs
+    are null); the packaged measures are the loader's business (absent optional columns)."""
+    problems = []
+    for m in reg.measures.values():
+        table = SOURCE_TABLE.get(m.source)
+        if m.name in packaged_registry.measures or table not in columns:
+            continue
+        have = {c.lower() for c in columns[table]}
+        derived = {c.lower() for c in DERIVED_COLUMNS.get(m.source, ())}
+        for text in (m.when, m.value):
+            for ident in expression_identifiers(str(text)) if text is not None else []:
+                if ident.lower() not in have | derived:
+                    problems.append(f"measures.{m.name}: column {ident!r} is not in the {table} "
+                                    f"table (columns: {', '.join(columns[table])})")
+    return problems
 
 
 def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
@@ -86,7 +143,7 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
     thresholds = params.get("answer_threshold_s") or {}
     default_threshold = float(params.get("default_answer_threshold_s", 20))
     cases = " ".join(
-        f"WHEN '{ch}' THEN {float(s)}" for ch, s in thresholds.items()
+        f"WHEN {_sql_text(ch)} THEN {float(s)}" for ch, s in thresholds.items()
     )
     threshold = f"CASE {alias}.channel {cases} ELSE {default_threshold} END" if cases else str(default_threshold)
     answered = f"({alias}.outcome = 'handled' AND {alias}.answered_at IS NOT NULL)"
@@ -159,15 +216,20 @@ def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...], dialec
     )
 
 
-def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days: int = 0) -> str:
-    """Interactions arriving in scope (plus extra_days after), with derived columns and dims."""
+def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days: int = 0,
+                       columns: tuple[str, ...] = ()) -> str:
+    """Interactions arriving in scope (plus extra_days after), with derived columns and dims.
+    ``columns``: other interactions columns the measures read (checked identifiers)."""
     end = scope.end_exclusive + dt.timedelta(days=extra_days)
     join_team = "LEFT JOIN agents a ON i.agent_id = a.agent_id" if "team" in scope.by else ""
     dims = "".join(f",\n      {_dim_expr(d, 'i', params, dialect)}" for d in scope.by if d != "team")
     team = ",\n      a.team AS team" if "team" in scope.by else ""
+    taken = {c.lower() for c in (*_CONTACT_BASE, *scope.by)}
+    extra = "".join(f", i.{c}" for c in columns if c.lower() not in taken)
     return (
         f"    SELECT i.interaction_id, i.customer_id, i.issue_type AS issue_type_key, i.arrived_at,"
-        f" i.transferred, i.escalated, i.resolved, i.customer_id IS NOT NULL AS has_customer{dims}{team},\n"
+        f" i.transferred, i.escalated, i.resolved, i.customer_id IS NOT NULL AS has_customer{extra}"
+        f"{dims}{team},\n"
         f"      {contact_columns(params, dialect)}\n"
         f"    FROM interactions i {join_team}\n"
         f"    WHERE i.arrived_at >= {dialect.timestamp(scope.start)}"
@@ -183,21 +245,32 @@ def _with_bucket(relation: str, day_expr: str, columns: str = "r.*") -> str:
 
 
 def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
-    inner = _contacts_in_scope(scope, params, dialect)
-    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg, scope.by, dialect)
+    inner = _contacts_in_scope(scope, params, dialect,
+                               columns=tuple(measure_inputs(reg, "interactions")))
+    return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg,
+                    scope.by, dialect)
 
 
 def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     """Flag handled inbound contacts followed by another inbound contact of the same customer
     and issue type, strictly later and at most ``repeat_window_h`` after. The window looks past
-    the end of the scope, so a repeat in the next period still counts for this one."""
+    the end of the scope, so a repeat in the next period still counts for this one.
+
+    ``repeat_scope`` ``any_issue`` drops the issue-type condition: any later inbound contact of
+    the same customer within the window is a repeat (contacts without an issue type count too).
+    """
     window_h = float(params.get("repeat_window_h", 168))
     window_us = int(window_h * 3600 * 1_000_000)
     extra_days = int(window_h // 24) + 1
-    contacts = _contacts_in_scope(scope, params, dialect, extra_days=extra_days)
+    contacts = _contacts_in_scope(scope, params, dialect, extra_days=extra_days,
+                                  columns=tuple(measure_inputs(reg, "repeats")))
+    if params.get("repeat_scope", "same_issue") == "any_issue":
+        needs_issue, partition = "TRUE", "c.customer_id"
+    else:
+        needs_issue, partition = "c.issue_type_key IS NOT NULL", "c.customer_id, c.issue_type_key"
     flagged = (
-        "    SELECT c.*, c.issue_type_key IS NOT NULL AND COUNT(*) OVER (\n"
-        "        PARTITION BY c.customer_id, c.issue_type_key ORDER BY c.t_us\n"
+        f"    SELECT c.*, {needs_issue} AND COUNT(*) OVER (\n"
+        f"        PARTITION BY {partition} ORDER BY c.t_us\n"
         f"        RANGE BETWEEN 1 FOLLOWING AND {window_us} FOLLOWING) > 0 AS has_repeat\n"
         f"    FROM (SELECT x.*, {dialect.micros('x.arrived_at')} AS t_us FROM (\n{contacts}\n"
         "    ) x WHERE x.is_inbound AND x.has_customer) c"

@@ -1057,16 +1057,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--answer-within-s",
         type=float,
-        required=True,
+        default=None,
         metavar="S",
-        help="service-level threshold in seconds, e.g. 20",
+        help="service-level threshold in seconds, e.g. 20 (required unless --config gives it)",
     )
     parser.add_argument(
         "--target-sl",
         type=float,
-        required=True,
+        default=None,
         metavar="F",
-        help="service-level target as a fraction, e.g. 0.8",
+        help="service-level target as a fraction, e.g. 0.8 (required unless --config gives it)",
     )
     parser.add_argument(
         "--max-occupancy",

@@ -13,15 +13,17 @@ by channel gets channel overrides; an ungrouped total keeps the default).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import ConfigError
 from .registry import Kpi, Registry
+from .yamlfile import quote, read_yaml
 
 OVERRIDE_DIMENSIONS = ("queue", "channel", "issue_type", "team", "agent_id")
+OVERRIDE_KEYS = ("kpi", *OVERRIDE_DIMENSIONS, "target", "warning", "critical")
+MAX_TARGETS_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Thresholds:
     critical: object
 
 
-def _scaled(default, default_target, new_target):
+def scaled_threshold(default, default_target, new_target):
     """Move a default threshold by the same ratio the target moved."""
     if default is None or default_target in (None, 0) or new_target is None:
         return new_target if default is None else default
@@ -47,27 +49,15 @@ class Targets:
         self.source = source
 
     @classmethod
-    def load(cls, path: Path, registry: Registry) -> Targets:
-        try:
-            doc = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"targets file {path} does not exist") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    def load(cls, path: Path, registry: Registry, before: list[dict] | None = None) -> Targets:
+        """Read a targets file; ``before`` are overrides that apply first (so the file's win)."""
+        doc = read_yaml(path, "targets file", MAX_TARGETS_BYTES)
+        problems = [f"{k}: unknown key; allowed: overrides" for k in doc if k != "overrides"]
         overrides = doc.get("overrides") or []
-        problems = []
-        for k, o in enumerate(overrides, 1):
-            if not isinstance(o, dict) or o.get("kpi") not in registry:
-                problems.append(f"entry {k}: unknown KPI {o.get('kpi') if isinstance(o, dict) else o!r}")
-                continue
-            dims = [d for d in OVERRIDE_DIMENSIONS if d in o]
-            if not dims:
-                problems.append(f"entry {k} ({o['kpi']}): name one of {', '.join(OVERRIDE_DIMENSIONS)}")
-            if "target" not in o:
-                problems.append(f"entry {k} ({o['kpi']}): a target is required")
+        problems += [f"overrides{p}" for p in check_overrides(overrides, registry)]
         if problems:
             raise ConfigError(f"{path}: " + "; ".join(problems))
-        return cls(overrides, registry, str(path))
+        return cls([*(before or []), *overrides], registry, str(path))
 
     def for_row(self, kpi: Kpi, group: dict | None = None) -> Thresholds:
         group = group or {}
@@ -80,10 +70,70 @@ class Targets:
                 t = o["target"]
                 base = Thresholds(
                     t,
-                    o.get("warning", _scaled(kpi.warning, kpi.target, t)),
-                    o.get("critical", _scaled(kpi.critical, kpi.target, t)),
+                    o.get("warning", scaled_threshold(kpi.warning, kpi.target, t)),
+                    o.get("critical", scaled_threshold(kpi.critical, kpi.target, t)),
                 )
         return base
+
+
+def check_threshold(kpi: Kpi, value) -> str | None:
+    """What is wrong with ``value`` as a target / warning / critical of ``kpi`` (None: fine).
+
+    Numbers must be finite and fit the KPI's unit: a fraction is 0 to 1 (80 meant as 80 %
+    gets the fraction suggested), NPS -100 to 100, counts, seconds, scores and money >= 0; a
+    band KPI takes [low, high].
+    """
+    if kpi.direction == "band":
+        if not (isinstance(value, list) and len(value) == 2):
+            return f"{quote(value)} is not a band; give [low, high], e.g. [0.75, 0.85]"
+        for v in value:
+            problem = check_threshold(Kpi(kpi.id, kpi.label, "", kpi.unit, "higher", {}), v)
+            if problem:
+                return problem
+        return None if value[0] <= value[1] else f"band {quote(value)}: low is above high"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{quote(value)} is not a number ({kpi.id} is in {kpi.unit})"
+    if not math.isfinite(value):
+        return f"{quote(value)} is not a finite number"
+    if kpi.unit == "fraction" and not 0 <= value <= 1:
+        if 1 < value <= 100:
+            return (f"{value:g} is not a fraction: {kpi.id} is a share from 0 to 1; did you mean "
+                    f"{value:g} → {value / 100:.2f}?")
+        return f"{value:g} is outside 0 to 1 ({kpi.id} is a fraction)"
+    if kpi.unit == "nps" and not -100 <= value <= 100:
+        return f"{value:g} is outside -100 to 100 (NPS points)"
+    if kpi.unit in ("count", "seconds", "score", "currency") and value < 0:
+        return f"{value:g} is negative; {kpi.id} ({kpi.unit}) cannot be below 0"
+    return None
+
+
+def check_overrides(overrides, registry: Registry) -> list[str]:
+    """Problems with a list of per-group target overrides, each starting with its position
+    (``[2].target: …``); an empty list when they are fine."""
+    if not isinstance(overrides, list):
+        return [f": expected a list of {{kpi, <dimension>, target}}, got {quote(overrides)}"]
+    problems = []
+    for k, o in enumerate(overrides):
+        at = f"[{k}]"
+        if not isinstance(o, dict):
+            problems.append(f"{at}: expected {{kpi, <dimension>, target}}, got {quote(o)}")
+            continue
+        problems += [f"{at}.{key}: unknown key; allowed: {', '.join(OVERRIDE_KEYS)}"
+                     for key in o if key not in OVERRIDE_KEYS]
+        kid = o.get("kpi")
+        if not isinstance(kid, str) or kid not in registry:
+            problems.append(f"{at}.kpi: unknown KPI {quote(kid)}")
+            continue
+        if not any(d in o for d in OVERRIDE_DIMENSIONS):
+            problems.append(f"{at} ({kid}): name one of {', '.join(OVERRIDE_DIMENSIONS)}")
+        if "target" not in o:
+            problems.append(f"{at} ({kid}): a target is required")
+        for name in ("target", "warning", "critical"):
+            if name in o:
+                problem = check_threshold(registry[kid], o[name])
+                if problem:
+                    problems.append(f"{at}.{name} ({kid}): {problem}")
+    return problems
 
 
 def rag_status(direction: str, value, th: Thresholds) -> str | None:

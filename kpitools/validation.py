@@ -41,6 +41,7 @@ from pathlib import Path
 
 from . import _gx
 from . import _validation_data as vd
+from .config import load_config
 from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
 from .loading import Dataset, load
 from .periods import Period
@@ -74,6 +75,8 @@ class ValidationReport:
     load_error: str | None = None
     timings: dict = field(default_factory=dict)
     gx_version: str | None = None
+    config: str | None = None  # the configuration file's name, or "defaults"
+    overrides: list[dict] = field(default_factory=list)  # quality: entries of the configuration
 
     @property
     def ok(self) -> bool:
@@ -119,6 +122,8 @@ class ValidationReport:
                         "skipped": len(self.skipped)},
             "load_error": self.load_error,
             "great_expectations_version": self.gx_version,
+            "config": self.config,
+            "quality_overrides": [dict(o) for o in self.overrides],
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "results": [dict(r) for r in self.results],
         }
@@ -162,6 +167,10 @@ class ValidationReport:
             lines.append("Scope: all rows")
         if self.rows_checked:
             lines.append("Rows checked: " + ", ".join(f"{t} {n:,}" for t, n in self.rows_checked.items()))
+        for o in self.overrides:
+            lines.append(f"Lowered by {self.config}: {o['suite']}.{o['check']} {o['original_severity']} → "
+                         f"{o['severity']} ({o['reason']})"
+                         + ("" if o["applied"] else " — that check did not run in this scope"))
         lines.append(f"Checks: {len(self.results)} — {len(self.passed)} passed, "
                      f"{n_crit + n_warn} failed, {len(self.skipped)} skipped")
         if self.load_error:
@@ -185,6 +194,9 @@ class ValidationReport:
                 size = f" — {count:,} of {total:,} {'row' if total == 1 else 'rows'}" if total is not None \
                     else f" — {count:,} rows"
             lines.append(f"{r['severity'].upper():8s} {where}: {r['expectation']}{size}")
+            if r.get("override"):
+                o = r["override"]
+                lines.append(f"         lowered from {o['original_severity']} by {o['source']}: {o['reason']}")
             if r["expectation"] == "readable_file":
                 lines.append(f"         {r['description']}")
             else:
@@ -226,7 +238,7 @@ def scope_periods(period) -> list[Period]:
 
 # -- the gate ----------------------------------------------------------------------------------
 def validate(data, period=None, *, suites_dir=None, engine: str | None = None, spark=None,
-             spark_master: str | None = None) -> ValidationReport:
+             spark_master: str | None = None, config=None) -> ValidationReport:
     """Run the stored GX suites on ``data`` (a Dataset or a folder) for ``period``.
 
     Parameters
@@ -237,6 +249,9 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
     engine : ``duckdb`` (default) or ``spark``: the frames are Spark DataFrames and GX's Spark
         engine checks them (default ``spark`` for a dataset loaded with ``engine="spark"``);
         ``spark`` / ``spark_master`` as in :func:`kpitools.load`
+    config : the center configuration for a folder (path, CenterConfig or mapping; default
+        ``<folder>/kpitools.yaml``); a Dataset brings its own. Its ``quality:`` entries lower
+        named checks to warnings; each result records the original severity and the reason.
 
     Returns
     -------
@@ -263,22 +278,26 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
         from . import _validation_spark as vspark
 
         report.data_path = str(getattr(data, "path", data))
+        cfg = getattr(data, "config", None) or load_config(data, config)
         try:
-            staged, report.load_error = vspark.stage(data, spark=spark, spark_master=spark_master)
+            staged, report.load_error = vspark.stage(data, spark=spark, spark_master=spark_master,
+                                                     config=cfg)
         except DataError as exc:
             report.results.append(_unreadable_record(None, str(exc)))
             report.timings["total"] = time.perf_counter() - t0
             return report
     elif isinstance(data, Dataset):
         report.data_path = str(data.path)
+        cfg = data.config
         staged = vd.stage_dataset(data)
     else:
         report.data_path = str(data)
+        cfg = load_config(data, config)  # a broken configuration is the user's error: raise
         try:
-            staged = vd.stage_dataset(load(data))
+            staged = vd.stage_dataset(load(data, config=cfg))
         except (DataError, ConfigError) as exc:  # e.g. bad values, or a broken targets.yaml
             report.load_error = str(exc)
-            timezone = default_registry.parameters.get("business_timezone", "UTC")
+            timezone = cfg.timezone or default_registry.parameters.get("business_timezone", "UTC")
             try:
                 staged = vd.stage_folder(data, timezone)
             except DataError as exc2:
@@ -306,6 +325,7 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
                 report.results.extend(
                     _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
         report.timings["gx_validate"] = time.perf_counter() - t2
+        apply_quality_overrides(report, cfg)
     finally:
         if on_spark:
             staged.close()
@@ -315,6 +335,24 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
                 staged.con.close()
     report.timings["total"] = time.perf_counter() - t0
     return report
+
+
+def apply_quality_overrides(report: ValidationReport, cfg) -> None:
+    """Lower the checks the configuration names (``quality:``) to their new severity, keeping
+    the original severity, the reason and the file on each result and on the report."""
+    report.config = cfg.name
+    for q in cfg.quality:
+        applied = False
+        for r in report.results:
+            if r["suite"] == q.suite and r["check"] == q.check:
+                r["override"] = {"original_severity": r["severity"], "severity": q.severity,
+                                 "reason": q.reason, "source": cfg.name}
+                r["severity"] = q.severity
+                applied = True
+        original = next((e["meta"]["severity"] for e in _gx.load_suites()[q.suite]["expectations"]
+                         if e["meta"]["check"] == q.check), None)
+        report.overrides.append({"suite": q.suite, "check": q.check, "original_severity": original,
+                                 "severity": q.severity, "reason": q.reason, "applied": applied})
 
 
 def _table_of(suite_name: str, frame_name: str, exp: dict) -> str:
@@ -360,7 +398,8 @@ def _record(suite_name: str, table: str, exp: dict) -> dict:
             "column": _gx.reported_column(exp), "expectation": exp["type"],
             "description": meta["description"], "severity": meta["severity"], "success": None,
             "unexpected_count": None, "element_count": None, "unexpected_percent": None,
-            "examples": [], "example_values": [], "skipped": None, "error": None}
+            "examples": [], "example_values": [], "skipped": None, "error": None,
+            "override": None}
 
 
 def _unreadable_record(table: str | None, message: str) -> dict:
@@ -426,7 +465,8 @@ def run_cli(args) -> int:
     try:
         report = validate(args.data, period=getattr(args, "period", None),
                           engine=getattr(args, "engine", None),
-                          spark_master=getattr(args, "spark_master", None))
+                          spark_master=getattr(args, "spark_master", None),
+                          config=getattr(args, "config", None))
     except KpitoolsError:
         raise  # the CLI prints "error: …" (bad period label, broken suite files)
     except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst

@@ -28,7 +28,9 @@ def test_catalogue_covers_the_spec():
     assert SPEC_KPIS <= set(kpitools.registry)
     for kid, target in SPEC_TARGETS.items():
         assert kpitools.registry[kid].target == target, kid
-    assert kpitools.registry["service_level"].variants == ["exclude_short", "negative", "ignore", "positive"]
+    assert kpitools.registry["service_level"].variants == ["exclude_short", "negative", "ignore",
+                                                           "ignore_within", "positive"]
+    assert kpitools.registry["abandonment_rate"].variants == ["exclude_short", "include_short"]
     for k in kpitools.registry.values():
         assert k.label and k.description and k.unit and k.direction
 

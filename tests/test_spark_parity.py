@@ -584,3 +584,29 @@ def test_review_sections_are_identical_on_spark(tmp_path, spark):
     assert ctx.period.label == "2026-W12"
     assert "Service level" in html["duckdb"][0] and "Repeat contact rate" in html["duckdb"][1]
     assert html["spark"] == html["duckdb"]
+
+
+def test_center_configuration_applies_on_spark(tmp_path, fixture_data, spark):
+    """kpitools.yaml reaches the Spark loader the same way: time zone, preset, repeat scope,
+    an extra KPI; every value equals DuckDB's."""
+    import shutil
+
+    folder = shutil.copytree(fixture_data[0], tmp_path / "center")
+    (folder / "kpitools.yaml").write_text(
+        "timezone: America/New_York\ndefinitions: cisco\nrepeat: {scope: any_issue, window_h: 48}\n"
+        "measures:\n  long_holds: {source: interactions, when: is_handled AND hold_s > 30, "
+        "description: long holds}\n"
+        "kpis:\n  - {id: long_hold_rate, label: Long-hold rate, description: Long holds., "
+        "numerator: {long_holds: 1}, denominator: {handled: 1}, unit: fraction, direction: lower}\n",
+        encoding="utf-8")
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    try:
+        assert spk.config == duck.config and spk.params["business_timezone"] == "America/New_York"
+        d = kpitools.kpis(duck, "2026-W11").set_index("kpi")
+        s = kpitools.kpis(spk, "2026-W11").set_index("kpi")
+    finally:
+        spk.close()
+    assert d.loc["service_level", "variant"] == s.loc["service_level", "variant"] == "ignore_within"
+    assert d.loc["long_hold_rate", "value"] > 0
+    pd.testing.assert_series_equal(s["value"], d["value"], check_exact=False, rtol=1e-9)

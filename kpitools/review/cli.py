@@ -19,7 +19,7 @@ def stub(args) -> Path:
 
     ctx = open_review(args.cadence, period=args.period or "", data_dir=args.data,
                       targets_file=args.targets or "", commentary_dir=args.commentary or "",
-                      run_gate=False)
+                      config_file=getattr(args, "config", None) or "", run_gate=False)
     return write_stub(ctx, Path(args.commentary) if args.commentary else None)
 
 
@@ -31,7 +31,7 @@ def run_cli(args) -> int:
         args.cadence, period=args.period, data_dir=args.data, out_root=args.out,
         formats=args.format, commentary_dir=args.commentary, targets=args.targets,
         progress=True, engine=getattr(args, "engine", "duckdb") or "duckdb",
-        spark_master=getattr(args, "spark_master", None),
+        spark_master=getattr(args, "spark_master", None), config=getattr(args, "config", None),
     )
     print(f"[{args.cadence}] done in {result.timings.get('total', 0):.1f} s", file=sys.stderr)
     for path in result.paths:

@@ -7,7 +7,7 @@ properties, each one engine pass over the data:
 * ``totals``   every KPI for the trend window plus the same period last year (one pass);
 * ``queues``   every KPI by queue for last year, the previous and this period (one pass);
 * ``channels`` by channel, previous and this period; ``issues`` by issue type;
-* ``variants`` the four service-level variants; ``heat`` volume / service level /
+* ``variants`` every variant of the KPIs that have several (service level, abandonment); ``heat`` volume / service level /
   abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
   ``staffing`` the Erlang C interval profile.
 
@@ -270,16 +270,17 @@ class ReviewContext:
 
     @cached_property
     def variants(self) -> pd.DataFrame:
-        """Service level under each of its variants, previous and this period (one pass)."""
+        """Each KPI with variants under each of them, previous and this period (one pass);
+        ``kpi`` is ``<id>:<variant>``."""
         from ..api import _enrich
         from ..engine import compute_measures
         from ..formulas import kpi_frame
 
-        kpi = self.registry["service_level"]
         periods = [self.previous, self.period]
         measures = compute_measures(self.data, periods)
         frames = [kpi_frame(measures.frame, [kpi], self.registry, measures.unavailable,
-                            ["period"], v, measures.notes) for v in kpi.variants]
+                            ["period"], v, measures.notes)
+                  for kpi in self.registry.kpis.values() for v in kpi.variants]
         frame = _enrich(self.data, pd.concat(frames, ignore_index=True), measures.frame, (),
                         periods)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
@@ -359,7 +360,7 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
                 targets_file: str = "", commentary_dir: str = "", validation_json: str = "",
                 generated_at: str = "", output_formats: str = "html,pdf",
                 run_gate: bool = True, engine: str = "duckdb",
-                spark_master: str = "") -> ReviewContext:
+                spark_master: str = "", config_file: str = "") -> ReviewContext:
     """Load the data once and set up a review (the first cell of every template).
 
     Parameters
@@ -374,11 +375,12 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     output_formats : the formats being rendered (recorded in the appendix)
     engine : where the KPI SQL runs, ``duckdb`` (embedded) or ``spark``; ``spark_master`` as in
         :func:`kpitools.load`
+    config_file : center configuration; "" uses ``<data_dir>/kpitools.yaml`` when present
     """
     cad = get_cadence(cadence)
     folder, note = resolve_data_dir(data_dir)
     data = load_engine(folder, targets=targets_file or None, engine=engine,
-                       spark_master=spark_master or None)
+                       spark_master=spark_master or None, config=config_file or None)
     p = resolve_period(cad, period, data)
     cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
     commentary = read_commentary(cdir / f"{p.label}.md", cad)

@@ -61,6 +61,19 @@ def scope_text(ctx) -> str:
     return ", ".join(f"{k} {v}" for k, v in scope.items())
 
 
+def overrides(ctx) -> list[dict]:
+    """Checks the center configuration lowered (``quality:``), with the reason and whether
+    the check failed in this review's scope."""
+    v = ctx.validation or {}
+    failed = {(r.get("suite"), r.get("check")) for r in results(ctx) if r.get("success") is False}
+    return [{**o, "failed": (o.get("suite"), o.get("check")) in failed}
+            for o in v.get("quality_overrides") or []]
+
+
+def config_name(ctx) -> str:
+    return str((ctx.validation or {}).get("config") or "the configuration")
+
+
 def verdict(ctx) -> tuple[str, str]:
     """(level, sentence): level is pass, warn, fail or unknown."""
     if ctx.validation is None or ctx.validation.get("available") is False:

@@ -50,7 +50,7 @@ def rag_badge(status, small_sample: bool = False, has_value: bool = True) -> str
 
 
 def value_cell(row: dict) -> str:
-    text = fmt_value(row.get("value"), row.get("unit"))
+    text = fmt_value(row.get("value"), row.get("unit"), symbol=row.get("currency"))
     cls = "num"
     if row.get("small_sample") and not missing(row.get("value")):
         cls += " small-sample"
@@ -69,9 +69,9 @@ def change_cell(row: dict, better: bool | None) -> str:
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "")
     cls = {True: "better", False: "worse"}.get(better, "neutral")
     word = {True: "better · ", False: "worse · "}.get(better, "")
-    before = fmt_value(row.get("compare_value"), row.get("unit"))
+    before = fmt_value(row.get("compare_value"), row.get("unit"), symbol=row.get("currency"))
     return (f'<td class="num change {cls}"><span class="delta">{arrow} '
-            f'{esc(fmt_change(change, row.get("unit")))}</span>'
+            f'{esc(fmt_change(change, row.get("unit"), symbol=row.get("currency")))}</span>'
             f'<br/><span class="was">{word}was {esc(before)}</span></td>')
 
 

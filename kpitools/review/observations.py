@@ -270,7 +270,7 @@ def cost_workforce(ctx) -> list[str]:
     out = []
     r = ctx.row("cost_per_contact")
     if r and not pd.isna(r.get("value")):
-        s = f"Cost per contact was {fmt_value(r['value'], 'currency')}"
+        s = f"Cost per contact was {fmt_value(r['value'], 'currency', symbol=r.get('currency'))}"
         if not pd.isna(r.get("change")):
             s += f" ({fmt_change(r['change'], 'currency')} on the previous {ctx.cadence.grain})"
         out.append(s + ".")

@@ -207,13 +207,14 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
                   commentary_dir: str | Path | None = None, targets: str | Path | None = None,
                   template_dir: str | Path | None = None, progress: bool = True,
                   generated_at: dt.datetime | None = None, engine: str = "duckdb",
-                  spark_master: str | None = None) -> RenderResult:
+                  spark_master: str | None = None, config: str | Path | None = None) -> RenderResult:
     """Build one review and publish it into ``<out_root>/<cadence>/<period>/``.
 
     Returns the folder, the files written (notebook, HTML, PDF, validation JSON) and the time
     each step took. Raises ValidationFailed when the data fails the gate and RenderError when
     a step fails; in both cases nothing is published. ``engine`` (``duckdb`` or ``spark``)
     is where the KPI SQL and the gate run, here and in the notebook (docs/engines.md).
+    ``config`` is the center configuration file (default ``<data>/kpitools.yaml`` if present).
     """
     from ..api import load
     from .context import resolve_data_dir, resolve_period
@@ -229,7 +230,8 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
     prog = Progress(cad.name, progress)
     with prog.step("load", f"loading {folder}"):
         try:
-            data = load(folder, targets=targets or None, engine=engine, spark_master=spark_master)
+            data = load(folder, targets=targets or None, engine=engine, spark_master=spark_master,
+                        config=config or None)
         except DataError as exc:
             gate_unloadable(folder, period, exc)
         p = resolve_period(cad, period, data)
@@ -260,6 +262,7 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
             "period": p.label,
             "data_dir": str(folder),
             "targets_file": str(Path(targets).resolve()) if targets else "",
+            "config_file": str(Path(config).resolve()) if config else "",
             "commentary_dir": str(cdir),
             "validation_json": str(vpath.resolve()),
             "generated_at": when.isoformat(),

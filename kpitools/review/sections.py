@@ -8,6 +8,7 @@ is a parameters cell, ``ctx = review.open_review(...)`` and one call per section
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from .. import __version__
 from ..formatting import fmt_change, fmt_value
@@ -198,8 +199,7 @@ def _counts_items(ctx, kpi) -> bool:
 
 def section_scorecard(ctx) -> Block:
     rows = []
-    variants = {r["kpi"].split(":", 1)[1]: r for r in ctx.variants.to_dict("records")}
-    sl = ctx.registry["service_level"]
+    variants = {r["kpi"]: r for r in ctx.variants.to_dict("records")}  # "<id>:<variant>"
     for r in ctx.vs_previous.to_dict("records"):
         kpi = ctx.registry[r["kpi"]]
         name = esc(kpi.label)
@@ -217,19 +217,18 @@ def section_scorecard(ctx) -> Block:
         rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="tgt">{esc(target_text(r))}</td>',
                      f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
                      change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
-        if r["kpi"] == "service_level":
-            for vname in sl.variants:
-                if vname == r.get("variant") or vname not in variants:
-                    continue
-                v = variants[vname]
-                desc = sl.formula(vname).description
-                vrow = {**v, "label": sl.label}
-                vv = value_cell(vrow).replace("</td>", _ci_text(vrow) + "</td>")
-                rows.append([f'<td class="kpi variant-row">{esc(sl.label)} <span class="variant">[{esc(vname)}]</span>'
-                             f'<br/><span class="definition">{esc(desc)}</span></td>', vv,
-                             '<td class="num note">for reference</td>', '<td class="note">–</td>',
-                             change_cell(vrow, _better(vrow)),
-                             f'<td class="num">{int(v["n"]):,}</td>' if not missing(v.get("n")) else "<td></td>"])
+        for vname in kpi.variants:  # the other definitions, for reference (docs/definitions.md)
+            if vname == r.get("variant") or f"{kpi.id}:{vname}" not in variants:
+                continue
+            v = variants[f"{kpi.id}:{vname}"]
+            desc = kpi.formula(vname).description
+            vrow = {**v, "label": kpi.label}
+            vv = value_cell(vrow).replace("</td>", _ci_text(vrow) + "</td>")
+            rows.append([f'<td class="kpi variant-row">{esc(kpi.label)} <span class="variant">[{esc(vname)}]</span>'
+                         f'<br/><span class="definition">{esc(desc)}</span></td>', vv,
+                         '<td class="num note">for reference</td>', '<td class="note">–</td>',
+                         change_cell(vrow, _better(vrow)),
+                         f'<td class="num">{int(v["n"]):,}</td>' if not missing(v.get("n")) else "<td></td>"])
     head = ["KPI and definition", ctx.label, "Target", "Status", f"vs {ctx.previous.label}", "n"]
     tbl = table(head, rows, css="scorecard", colgroup=["40%", "15%", "11%", "12%", "14%", "8%"])
     note = ('<p class="note">Rates are ratios of sums over the whole period. 95 % confidence intervals: '
@@ -482,6 +481,15 @@ def section_data_quality(ctx) -> Block:
                          f'<td class="num">{counts.get(t, 0)}</td>', f'<td class="num">{failed_here}</td>'])
         parts.append("<h3>What was checked</h3>" + table(["Table", "Rows checked", "Checks", "Failed"], rows,
                                                           css="dq", colgroup=["40%", "20%", "20%", "20%"]))
+        lowered = dq.overrides(ctx)
+        if lowered:
+            items = [f"<li><strong>{esc(o['suite'])}.{esc(o['check'])}</strong> lowered from "
+                     f"{esc(o.get('original_severity') or 'critical')} to {esc(o['severity'])}"
+                     f"{' (it failed in this review)' if o['failed'] else ' (it passed in this review)'}: "
+                     f"{esc(o['reason'])}</li>" for o in lowered]
+            parts.append(f'<div class="dq-overrides"><h3>Accepted by {esc(dq.config_name(ctx))}</h3>'
+                         "<p>The center configuration lowers these checks to warnings, so a known, "
+                         f"accepted defect does not stop the review:</p><ul>{''.join(items)}</ul></div>")
         if crit or warn:
             rows = []
             for r in crit + warn:
@@ -491,8 +499,12 @@ def section_data_quality(ctx) -> Block:
                 share = (f"{int(uc):,} of {int(ec):,}" if isinstance(uc, (int, float)) and isinstance(ec, (int, float))
                          else str(uc or ""))
                 col = f"{r.get('table')}.{r.get('column')}" if r.get("column") else str(r.get("table"))
+                o = r.get("override") or {}
+                severity = esc(r.get("severity") or "critical") + (
+                    f'<br/><span class="note">lowered from {esc(o.get("original_severity"))} by '
+                    f'{esc(o.get("source"))}: {esc(o.get("reason"))}</span>' if o else "")
                 rows.append([f"<td>{esc(col)}</td>", f"<td>{esc(r.get('description') or r.get('expectation'))}</td>",
-                             f"<td>{esc(r.get('severity') or 'critical')}</td>",
+                             f"<td>{severity}</td>",
                              f'<td class="num">{esc(share)}</td>', f"<td>{esc(ex_text)}</td>"])
             parts.append("<h3>What failed</h3>" + table(["Column", "Check", "Severity", "Rows", "Examples"], rows,
                                                          css="dq-failures",
@@ -512,6 +524,7 @@ def _fmt_threshold(v, unit) -> str:
 def section_appendix(ctx) -> Block:
     reg = ctx.registry
     params = ctx.data.params
+    config = ctx.data.config
     files = "; ".join(f"{t} ({f.format})" for t, f in ctx.data.files.items())
     overrides = getattr(ctx.data.targets, "overrides", []) or []
     first, last = ctx.coverage
@@ -519,10 +532,13 @@ def section_appendix(ctx) -> Block:
         ("Review", f"{ctx.cadence.title}, {ctx.label} ({ctx.period.start} to {ctx.period.end})"),
         ("Compared with", f"{ctx.previous.label} (previous) and {ctx.last_year.label} (same period last year)"),
         ("Trend window", f"{ctx.cadence.trend_periods} {ctx.cadence.grain}s ending {ctx.label}"),
-        ("Data folder", f"{ctx.data_dir} — {files}"),
+        ("Data folder", f"{ctx.data_dir.name} — {files}"),
         ("Data coverage", f"{first} to {last}"),
-        ("Targets file", f"{ctx.targets_file} ({len(overrides)} overrides)" if ctx.targets_file else "none (catalogue defaults)"),
-        ("Commentary", str(ctx.commentary.path) + (
+        ("Configuration", config.name + (" (catalogue defaults)" if config.source is None else
+                                         " (center configuration; command-line options win over it)")),
+        ("Targets file", f"{Path(ctx.targets_file).name} ({len(overrides)} overrides in force)" if ctx.targets_file
+         else (f"none; {len(overrides)} overrides from {config.name}" if overrides else "none (catalogue defaults)")),
+        ("Commentary", Path(ctx.commentary.path).name + (
             (" (a stub: delete its first line once reviewed)" if ctx.commentary.stub else "")
             if ctx.commentary.exists else
             f" (not present: write it, or start one with kpitools report {ctx.cadence.name} "
@@ -534,13 +550,23 @@ def section_appendix(ctx) -> Block:
         ("Answer thresholds", ", ".join(f"{k} {v:g} s" for k, v in (params.get("answer_threshold_s") or {}).items())
          + f"; other channels {params.get('default_answer_threshold_s', 20):g} s"),
         ("Short abandon", f"waited less than {params.get('short_abandon_s', 5):g} s"),
-        ("Repeat window", f"{params.get('repeat_window_h', 168):g} h"),
+        ("Repeat window", f"{params.get('repeat_window_h', 168):g} h, "
+         + ("any issue type" if params.get("repeat_scope") == "any_issue" else "same issue type")),
         ("Minimum survey sample", f"{params.get('min_survey_sample', 30)} responses"),
-        ("Service-level variant", f"{reg['service_level'].variant} (all four shown in the scorecard)"),
+        ("Currency", " ".join(str(params[k]) for k in ("currency_code", "currency_symbol") if params.get(k))
+         or "not set (amounts without a symbol)"),
+        ("Definitions", f"preset {config.definitions or 'kpitools'}: " + "; ".join(
+            f"{k.id} {k.variant}" for k in reg.kpis.values() if k.variants)
+         + f" (all {len(reg['service_level'].variants)} service-level variants shown in the scorecard)"),
         ("Generated", f"{ctx.generated_at:%Y-%m-%d %H:%M} with kpitools {__version__}; formats {', '.join(ctx.formats)}"),
     ]
     ptable = table(["Parameter", "Value"], [[f'<td class="kpi">{esc(k)}</td>', f"<td>{esc(v)}</td>"] for k, v in prow],
                    css="params", colgroup=["26%", "74%"])
+    if config.source is not None:
+        crow = [[f'<td class="kpi">{esc(k)}</td>', f"<td>{esc(v)}</td>"] for k, v in config.describe()[1:]]
+        ptable += (f"<h3>Configuration in force ({esc(config.name)})</h3>"
+                   + (table(["Setting", "Value"], crow, css="params", colgroup=["26%", "74%"]) if crow
+                      else "<p>The file sets nothing: catalogue defaults throughout.</p>"))
     rows = []
     for k in reg.kpis.values():
         f = k.formula()
@@ -557,7 +583,8 @@ def section_appendix(ctx) -> Block:
         if k.target is not None:
             th = (f"target {_fmt_threshold(k.target, k.unit)}; warning {_fmt_threshold(k.warning, k.unit)}; "
                   f"critical {_fmt_threshold(k.critical, k.unit)}")
-        rows.append([f'<td class="kpi">{esc(k.label)}<br/><span class="note">{esc(k.id)}</span></td>',
+        origin = f" · from {config.name}" if k.id in {str(x.get("id")) for x in config.kpis} else ""
+        rows.append([f'<td class="kpi">{esc(k.label)}<br/><span class="note">{esc(k.id)}{esc(origin)}</span></td>',
                      f"<td>{esc(k.description)}<br/><span class=\"formula\">{esc(formula)}</span>{variants}</td>",
                      f"<td>{esc(k.unit)}, {esc(k.direction)}</td>", f"<td>{esc(th)}</td>"])
     ktable = table(["KPI", "Definition and formula", "Unit, better", "Thresholds"], rows, css="definitions",
