@@ -134,6 +134,9 @@ def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, 
             present[table] = set(data.source_columns(table))
         have = present[table]
         lacking = [c for c in m.required_columns if c not in have]
+        if m.source == "repeats" and data.params.get("repeat_scope") == "any_issue":
+            # Any later contact of the customer is a repeat: the issue type is not read.
+            lacking = [c for c in lacking if c != "issue_type"]
         if lacking:
             unavailable[m.name] = needs_columns_reason(table, lacking)
             continue

@@ -207,6 +207,19 @@ def test_service_level_variants_without_ended_at(tmp_path):
             assert row["value"] == pytest.approx(value), variant
 
 
+def test_repeat_scope_any_issue_does_not_need_issue_type(tmp_path):
+    # any_issue: h1 is followed by h2 (same customer u1, 24 h later) whatever the issue; the
+    # eligible contacts are still h1, h2, e1, so the rate stays 1/3 without the column.
+    data = tables()
+    data["interactions"] = data["interactions"].drop(columns=["issue_type"])
+    folder = write_data(tmp_path / "d", **data)
+    same_issue = kpitools.kpis(kpitools.load(folder), W10, kpis=["repeat_contact_rate"]).iloc[0]
+    assert pd.isna(same_issue["value"]) and "issue_type" in same_issue["reason"]
+    dataset = kpitools.load(folder, params={"repeat_scope": "any_issue"})
+    row = kpitools.kpis(dataset, W10, kpis=["repeat_contact_rate"]).iloc[0]
+    assert row["value"] == pytest.approx(1 / 3)
+
+
 def test_several_missing_columns_name_each_reason(tmp_path):
     data = tables()
     data["interactions"] = data["interactions"].drop(columns=["customer_id", "issue_type"])
