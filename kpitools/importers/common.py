@@ -355,22 +355,11 @@ def pseudonym(value, key: bytes) -> str | None:
 
 
 def read_mapping(path) -> dict:
-    """The parsed ``--mapping`` YAML file (a mapping at the top level)."""
-    import yaml
+    """The parsed ``--mapping`` YAML file (a mapping at the top level), read with the one safe
+    YAML reader (no aliases, size cap, errors naming the file and line)."""
+    from ..yamlfile import read_yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"mapping file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level, "
-                          f"found a {type(data).__name__}")
-    return data
+    return read_yaml(path, "mapping file")
 
 
 # --------------------------------------------------------------------------------------------
