@@ -304,7 +304,10 @@ def recover(parent: Path, period: str) -> None:
     for path in parent.glob(f".trash-{period}-*"):
         shutil.rmtree(path, ignore_errors=True)
     for path in parent.glob(f".{period}.link-*"):
-        path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():  # an old folder swapped out by _adopt_folder
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     for path in parent.glob(f".{period}.tmp-*"):  # the old code's build folders
         shutil.rmtree(path, ignore_errors=True)
     for path in sorted(parent.glob(f".{period}.old-*")):  # the old code's previous review
