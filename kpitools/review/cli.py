@@ -62,7 +62,8 @@ def run_cli(args) -> int:
             return _batch(job, start, end, bool(getattr(args, "force", False)))
         return _single(job, args.period)
     finally:
-        _index(job.out_root)
+        if job.out_root.is_dir():  # a run that stopped before writing anything writes no index
+            _index(job.out_root)
 
 
 def _single(job, period: str | None) -> int:

@@ -107,8 +107,26 @@ def _fsync_tree(folder: Path) -> None:
         _fsync_dir(Path(root))
 
 
-def writable_root(out_root: Path, cadence: str) -> Path:
+def check_writable(out_root: Path, shown: str | None = None) -> None:
+    """Raise RenderError unless reviews could be written under ``out_root`` (creates nothing).
+
+    The deepest existing ancestor must be a folder this process can write into.
+    """
+    shown = shown or str(out_root)
+    probe = Path(out_root).absolute()
+    while not os.path.lexists(probe) and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise RenderError(f"cannot write reviews under --out {shown}: Not a directory ({probe}); "
+                          "pass a folder you can write to")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise RenderError(f"cannot write reviews under --out {shown}: Permission denied ({probe}); "
+                          "pass a folder you can write to")
+
+
+def writable_root(out_root: Path, cadence: str, shown: str | None = None) -> Path:
     """Create ``<out_root>/<cadence>/.versions`` or raise RenderError saying why not."""
+    shown = shown or str(out_root)
     parent = Path(out_root) / cadence
     try:
         (parent / VERSIONS).mkdir(parents=True, exist_ok=True)
@@ -118,7 +136,7 @@ def writable_root(out_root: Path, cadence: str) -> Path:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise RenderError(
-            f"cannot write reviews under --out {out_root}: {reason} ({exc.filename or parent}); "
+            f"cannot write reviews under --out {shown}: {reason} ({exc.filename or parent}); "
             "pass a folder you can write to"
         ) from None
     return parent

@@ -250,14 +250,14 @@ def make_job(cadence: str, *, data_dir: str | Path, out_root: str | Path = "repo
              progress: bool = True, generated_at: dt.datetime | None = None,
              engine: str = "duckdb", spark_master: str | None = None) -> ReviewJob:
     """Check the options (paths relative to the current directory) before any work starts."""
-    from .publish import writable_root
+    from .publish import check_writable
 
     cad = get_cadence(cadence)
     fmts = parse_formats(formats)
     template = notebook_template(cad.name, Path(template_dir) if template_dir else None)
     folder = data_folder(data_dir)
     out = Path(out_root).expanduser().absolute()
-    writable_root(out, cad.name)
+    check_writable(out, str(out_root))  # now, before any work; created when publishing
     cdir = None
     if commentary_dir:
         from .commentary import locate_commentary
@@ -336,7 +336,7 @@ def build_period(job: ReviewJob, data, p, prog: Progress | None = None, *,
         print(notice, file=sys.stderr, flush=True)
     # A commentary problem is an analyst's typo: say so before spending time on the render.
     read_commentary(cdir / f"{p.label}.md", cad)
-    parent = job.parent
+    parent = pub.writable_root(job.out_root, cad.name)
     final = parent / p.label
     failed = parent / f"{p.label}.failed"
     stem = f"{cad.name}-{p.label}"
