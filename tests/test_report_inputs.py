@@ -182,7 +182,7 @@ def test_commentary_size_and_line_limits(tmp_path):
         read_commentary(big, WEEKLY)
     long = tmp_path / "long.md"
     long.write_text("# Executive summary\n" + "x" * (MAX_LINE_CHARS + 1) + "\n")
-    with pytest.raises(DataError, match=f"line 2: 4,001 characters on one line; the limit is 4,000"):
+    with pytest.raises(DataError, match="line 2: 4,001 characters on one line; the limit is 4,000"):
         read_commentary(long, WEEKLY)
     ok = tmp_path / "ok.md"
     ok.write_text("# Executive summary\n" + "y" * MAX_LINE_CHARS + "\n")  # exactly at the limit

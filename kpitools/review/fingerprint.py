@@ -12,8 +12,9 @@ The fingerprint of one review is a SHA-256 over:
   code without changing the version number);
 * the options: cadence, period, engine.
 
-Each output format records the fingerprint it was built from in ``build.json`` in the review
-folder; a period is skipped when every requested format carries the current fingerprint.
+Each output format (html, pdf) records the fingerprint it was built from in ``build.json`` in
+the review folder; a period is skipped when every requested format carries the current
+fingerprint (a PDF carried over from an earlier build keeps that build's fingerprint).
 """
 
 from __future__ import annotations

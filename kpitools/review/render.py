@@ -239,10 +239,6 @@ class ReviewJob:
     progress: bool = True
     generated_at: dt.datetime | None = None
 
-    @property
-    def parent(self) -> Path:
-        return self.out_root / self.cadence.name
-
 
 def make_job(cadence: str, *, data_dir: str | Path, out_root: str | Path = "reports",
              formats: str | list[str] = "html,pdf", commentary_dir: str | Path | None = None,
@@ -337,6 +333,7 @@ def build_period(job: ReviewJob, data, p, prog: Progress | None = None, *,
     # A commentary problem is an analyst's typo: say so before spending time on the render.
     read_commentary(cdir / f"{p.label}.md", cad)
     parent = pub.writable_root(job.out_root, cad.name)
+    pub.sweep(parent)  # what killed runs left for periods nobody is building now
     final = parent / p.label
     failed = parent / f"{p.label}.failed"
     stem = f"{cad.name}-{p.label}"
