@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from review_helpers import run
+from review_helpers import KPITOOLS, locked, run, shared_root
 
 from kpitools.periods import Period
 
@@ -31,12 +34,14 @@ def links(parent: Path) -> dict[str, str]:
     return {w: str((parent / w).resolve()) for w in WEEKS}
 
 
-@pytest.fixture(scope="module")
-def backfill(tmp_path_factory) -> dict:
+def _result(proc) -> dict:
+    return {"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+
+
+def _three_runs(root: Path) -> dict:
     """Three batch runs from one project folder (relative --data/--out: resolved against it)."""
     from kpitools.demo import generate_demo_data
 
-    root = tmp_path_factory.mktemp("backfill")
     generate_demo_data(root / "data", weeks=10, contacts_per_week=150)  # 2024-11-04 .. 2025-01-12
     notes = root / "commentary"
     notes.mkdir()
@@ -44,7 +49,8 @@ def backfill(tmp_path_factory) -> dict:
     parent = root / "reports" / "weekly"
     first = run(BATCH, cwd=root)
     after_first = links(parent) if parent.is_dir() else {}
-    index_first = (root / "reports" / "index.html").read_text("utf-8") if first.returncode == 0 else ""
+    index_path = root / "reports" / "index.html"
+    index_first = index_path.read_text("utf-8") if index_path.is_file() else ""
     second = run(BATCH, cwd=root)
     after_second = links(parent)
     # an analyst writes this week's commentary; a PDF built earlier sits in its review
@@ -52,9 +58,27 @@ def backfill(tmp_path_factory) -> dict:
     fake_pdf = parent / CHANGED / f"weekly-{CHANGED}.pdf"
     fake_pdf.write_bytes(b"%PDF-1.7 a review rendered earlier")
     third = run(BATCH, cwd=root)
-    return {"root": root, "parent": parent, "first": first, "second": second, "third": third,
+    return {"first": _result(first), "second": _result(second), "third": _result(third),
             "after_first": after_first, "after_second": after_second,
             "after_third": links(parent), "index_first": index_first}
+
+
+@pytest.fixture(scope="module")
+def backfill(tmp_path_factory) -> dict:
+    """The three runs, once per session even across xdist workers (a file lock and a result
+    file, as review_helpers.rendered: xdist_group does not group under pytest 9 here)."""
+    shared = shared_root(tmp_path_factory)
+    root = shared / "backfill"
+    marker = shared / "backfill.json"
+    with locked(shared / "backfill.lock"):
+        if not marker.is_file():
+            root.mkdir(exist_ok=True)
+            marker.write_text(json.dumps(_three_runs(root)))
+    info = json.loads(marker.read_text())
+    for key in ("first", "second", "third"):
+        info[key] = SimpleNamespace(**info[key])
+    info["root"], info["parent"] = root, root / "reports" / "weekly"
+    return info
 
 
 def test_backfill_builds_eight_weeks(backfill):
@@ -248,3 +272,34 @@ def test_heatmap_csv_cells_add_up_to_the_weeks_volume(backfill):
     assert {r["weekday_name"] for r in volume} <= {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
     # every contact falls in exactly one weekday x hour cell
     assert sum(float(r["value"]) for r in volume) == truth["contact_volume"]["value"]
+
+
+def test_two_concurrent_runs_for_one_week_both_end_well(backfill):
+    """The second `kpitools report` for a week another run is building waits for its lock,
+    then publishes on top of it; nothing is left behind."""
+    root, week = backfill["root"], WEEKS[0]
+    args = [*KPITOOLS, "report", "weekly", "--period", week, "--data", "data",
+            "--out", "concurrent", "--format", "html"]
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "False"}
+    env.pop("MPLBACKEND", None)
+    first = subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    early = []
+    for line in first.stderr:  # the first run holds the lock once it validates
+        early.append(line)
+        if "validating data" in line:
+            break
+    second = subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    out1, err1 = first.communicate(timeout=600)
+    out2, err2 = second.communicate(timeout=600)
+    assert first.returncode == 0, "".join(early) + err1
+    assert second.returncode == 0, err2
+    assert f"waiting for another kpitools run that is building weekly {week}" in err2
+    parent = root / "concurrent" / "weekly"
+    assert (parent / week / f"weekly-{week}.html").is_file()
+    assert out1.splitlines()[0] == out2.splitlines()[0] == f"{parent / week}/weekly-{week}.html"
+    versions = sorted(p.name for p in (parent / ".versions").iterdir())
+    assert versions == [f"{week}-1", f"{week}-2", f"{week}.lock"]
+    assert (parent / week).resolve().name == f"{week}-2"  # the second run's review is shown
+    assert sorted(p.name for p in parent.iterdir()) == [".versions", week]
