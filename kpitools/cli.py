@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="last period of the --from range (default: the latest complete one)")
     p.add_argument("--force", action="store_true",
                    help="with --from: rebuild periods even when their inputs are unchanged")
-    p.add_argument("--data", default="data/demo", help="data folder (default data/demo)")
-    p.add_argument("--out", default="reports", help="output root (default reports)")
+    p.add_argument("--data", default="data/demo",
+                   help="data folder (default data/demo, relative to the current directory)")
+    p.add_argument("--out", default="reports",
+                   help="output root (default reports); reviews go to OUT/<cadence>/<period>/")
     p.add_argument("--format", default="html,pdf",
                    help="html, pdf or html,pdf (default); formats not rendered are kept")
     p.add_argument("--commentary", metavar="DIR",
