@@ -63,7 +63,7 @@ TO ?=
 CADENCE ?= $(if $(findstring W,$(FROM)),weekly,$(if $(findstring Q,$(FROM)),quarterly,monthly))
 
 reports: $(if $(FROM),$(DEMO_STAMP),weekly-report monthly-report quarterly-report) ## Build all three reviews; FROM=2026-W01 TO=2026-W10 builds a range
-	$(if $(FROM),$(KPITOOLS) report $(CADENCE) --from $(FROM) $(if $(TO),--to $(TO)) --data $(DATA) --out reports,@true)
+	$(if $(FROM),$(KPITOOLS) report $(CADENCE) --from $(FROM)$(if $(TO), --to $(TO)) --data $(DATA) --out reports,@true)
 
 test: $(STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup tests

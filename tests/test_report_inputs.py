@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -195,3 +196,32 @@ def test_report_with_a_folder_as_commentary_fails_naming_it(run, data, tmp_path)
                cwd=tmp_path)
     fails(proc, f"commentary {tmp_path / 'commentary' / '2024-W47.md'} is a folder")
     assert not list((tmp_path / "r" / "weekly").glob("2024-W47*"))
+
+
+# -- make and the commentary folder ---------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_dry_run(*args: str) -> str:
+    proc = subprocess.run(["make", "-n", "-C", str(ROOT), "reports", *args], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_make_reports_with_and_without_a_range():
+    plain = make_dry_run()
+    for cadence in ("weekly", "monthly", "quarterly"):
+        assert f"report {cadence} --data data/demo --out reports" in plain
+    assert "--from" not in plain
+    assert "report weekly --from 2026-W01 --to 2026-W10 --data data/demo --out reports" in \
+        make_dry_run("FROM=2026-W01", "TO=2026-W10")
+    assert "report monthly --from 2026-01 --data data/demo --out reports" in make_dry_run("FROM=2026-01")
+    assert "report quarterly --from 2025-Q1 --to 2025-Q4" in make_dry_run("FROM=2025-Q1", "TO=2025-Q4")
+
+
+def test_commentary_readme_names_every_section_title():
+    text = " ".join((ROOT / "commentary" / "README.md").read_text("utf-8").split())
+    titles = {t for cadence in ("weekly", "monthly", "quarterly")
+              for t in get_cadence(cadence).section_titles()}
+    assert [t for t in sorted(titles) if t not in text] == []

@@ -173,6 +173,23 @@ def test_old_layout_folder_is_adopted_without_a_gap(tmp_path):
         assert leftovers(parent) == []
 
 
+def test_old_layout_without_rename_exchange_is_recovered(tmp_path, monkeypatch):
+    """Where the filesystem cannot swap atomically, the old folder is moved aside and the link
+    moved in: a kill between the two leaves no <period> for a moment, and the next run links
+    the copy made first."""
+    monkeypatch.setattr(pub, "_exchange", lambda a, b: False)  # inherited by the forked child
+    parent = tmp_path / "reports" / "weekly"
+    (parent / PERIOD).mkdir(parents=True)
+    (parent / PERIOD / f"{STEM}.html").write_text("legacy review")
+    pub.writable_root(parent.parent, "weekly")
+    code, _ = run_publish(parent, "new review", crash_at="moved-legacy")
+    assert code == pub.CRASH_EXIT
+    assert not os.path.lexists(parent / PERIOD)  # the documented window
+    assert pub.sweep(parent) == [PERIOD]
+    assert shown(parent) == "legacy review"
+    assert leftovers(parent) == []
+
+
 def test_the_old_codes_moved_aside_review_is_restored(tmp_path):
     """The old publish renamed the review to .<period>.old-PID and could die before renaming
     the new one in; that review is put back."""

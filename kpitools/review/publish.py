@@ -53,7 +53,8 @@ KEEP_VERSIONS = 2  # the current review and the one it replaced (a reader may st
 # that step, as a kill would (tests/test_review_publish.py). Never set it otherwise.
 CRASH_ENV = "KPITOOLS_TEST_CRASH_AT"
 CRASH_EXIT = 70
-STEPS = ("built", "versioned", "linked", "swapped", "copied-legacy", "exchanged-legacy")
+STEPS = ("built", "versioned", "linked", "swapped", "copied-legacy", "exchanged-legacy",
+         "moved-legacy")
 
 _VERSION = re.compile(r"^(?P<period>.+)-(?P<n>\d+)$")
 
@@ -308,6 +309,7 @@ def _adopt_folder(parent: Path, period: str, folder: Path) -> None:
     else:  # a short window without <period>; recover() relinks it if a kill lands there
         aside = parent / f".trash-{period}-legacy-{os.getpid()}"
         os.replace(folder, aside)
+        crash_point("moved-legacy")
         os.replace(link, parent / period)
         shutil.rmtree(aside, ignore_errors=True)
 
