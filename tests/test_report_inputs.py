@@ -225,3 +225,22 @@ def test_commentary_readme_names_every_section_title():
     titles = {t for cadence in ("weekly", "monthly", "quarterly")
               for t in get_cadence(cadence).section_titles()}
     assert [t for t in sorted(titles) if t not in text] == []
+
+
+def test_batch_goes_on_after_a_failed_period_and_exits_non_zero(run, data, tmp_path):
+    """Two weeks with a typo in their commentary fail (before any render), the week outside the
+    data is skipped with its reason, and the summary lists each."""
+    notes = tmp_path / "commentary"
+    notes.mkdir()
+    for week in ("2024-W46", "2024-W47"):
+        (notes / f"{week}.md").write_text("# Executive sumary\nTypo.\n")
+    proc = run(["report", "weekly", "--from", "2024-W46", "--to", "2024-W48", "--data", str(data),
+                "--out", "r"], cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "weekly: 0 built, 1 skipped, 2 failed" in proc.stderr
+    assert "[weekly] 1/2 2024-W46 FAILED in" in proc.stderr
+    assert "[weekly] 2/2 2024-W47 FAILED in" in proc.stderr
+    for week in ("2024-W46", "2024-W47"):
+        assert f"  {week} failed: {notes / week}.md, line 1: heading 'Executive sumary' names no section" \
+            in proc.stderr
+    assert "  2024-W48 skipped: outside the data (2024-11-04 to 2024-11-24)" in proc.stderr
