@@ -30,7 +30,7 @@ help: ## Show this help (default target)
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Variables: DATA=$(DATA)  PERIOD=<label, e.g. 2026-W10>"
+	@echo "Variables: DATA=$(DATA)  PERIOD=<label, e.g. 2026-W10>  FROM=, TO=<labels> (make reports)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
@@ -71,7 +71,14 @@ monthly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the monthly review into r
 quarterly-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Build the quarterly review into reports/quarterly/
 	$(KPITOOLS) report quarterly --data $(DATA) --out reports $(PERIOD_ARG)
 
-reports: weekly-report monthly-report quarterly-report ## Build all three reviews
+# `make reports FROM=2026-W01 TO=2026-W10` builds every complete period of a range (skipping
+# unchanged ones); the cadence follows the labels (W: weekly, Q: quarterly, else monthly).
+FROM ?=
+TO ?=
+CADENCE ?= $(if $(findstring W,$(FROM)),weekly,$(if $(findstring Q,$(FROM)),quarterly,monthly))
+
+reports: $(if $(FROM),$(DEMO_STAMP),weekly-report monthly-report quarterly-report) ## Build all three reviews; FROM=2026-W01 TO=2026-W10 builds a range
+	$(if $(FROM),$(KPITOOLS) report $(CADENCE) --from $(FROM)$(if $(TO), --to $(TO)) --data $(DATA) --out reports,@true)
 
 interval-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Floor view: per-interval report of a day (PERIOD=2026-03-02 or a week) into reports/interval/
 	$(KPITOOLS) report interval --data $(DATA) --out reports $(PERIOD_ARG)

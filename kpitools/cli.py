@@ -302,15 +302,30 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=raw,
                        epilog="examples:\n  kpitools report weekly --data data/demo\n"
                               "  kpitools report monthly --period 2026-03 --data data/demo --out reports\n"
+                              "  kpitools report weekly --from 2026-W01 --to 2026-W10 --data data/demo\n"
+                              "relative paths are relative to the current directory; every run "
+                              "rebuilds OUT/index.html.\n"
                               + EPILOG_FLOOR)
     p.add_argument("cadence", choices=["weekly", "monthly", "quarterly", "interval", "team"],
                    help="a review cadence, or a floor view: interval (per 15/30/60-minute "
                         "interval of a day or week) or team (one scorecard page per team)")
     p.add_argument("--period", help="period label (default: the latest complete period in the data)")
-    p.add_argument("--data", default="data/demo", help="data folder (default data/demo)")
-    p.add_argument("--out", default="reports", help="output root (default reports)")
-    p.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf (default)")
-    p.add_argument("--commentary", help="commentary folder (default <data>/commentary)")
+    p.add_argument("--from", dest="from_", metavar="LABEL",
+                   help="build every complete period from LABEL (with --to; skips periods "
+                        "already built from unchanged inputs)")
+    p.add_argument("--to", metavar="LABEL",
+                   help="last period of the --from range (default: the latest complete one)")
+    p.add_argument("--force", action="store_true",
+                   help="with --from: rebuild periods even when their inputs are unchanged")
+    p.add_argument("--data", default="data/demo",
+                   help="data folder (default data/demo, relative to the current directory)")
+    p.add_argument("--out", default="reports",
+                   help="output root (default reports); reviews go to OUT/<cadence>/<period>/")
+    p.add_argument("--format", default="html,pdf",
+                   help="html, pdf or html,pdf (default); formats not rendered are kept")
+    p.add_argument("--commentary", metavar="DIR",
+                   help="commentary folder (default ./commentary; a file in the old place "
+                        "<data>/commentary is still read, with a notice)")
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--stub", action="store_true",
                    help="write a commentary file pre-filled with automatic observations, then stop")

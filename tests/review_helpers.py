@@ -73,6 +73,8 @@ def rendered(root: Path, cadence: str) -> dict:
     weekly: latest complete week (no --period), with analyst commentary.
     monthly: the partial month 2025-12, no commentary (DRAFT, partial flags).
     quarterly: with a --stub commentary file (still DRAFT), latest complete quarter.
+    The weekly commentary sits in the old place (<data>/commentary), the quarterly stub in
+    the new one (./commentary, with the current directory ``root``).
     """
     data = small_data(root)
     marker = root / f"{cadence}.json"
@@ -82,10 +84,11 @@ def rendered(root: Path, cadence: str) -> dict:
         args = ["report", cadence, "--data", str(data), "--out", str(root / "reports")]
         if cadence == "monthly":
             args += ["--period", MONTH_PARTIAL]
+        # cwd=root: the default commentary folder is ./commentary, never the checkout's
         if cadence == "quarterly":
-            stub = run(["report", "quarterly", "--data", str(data), "--stub"])
+            stub = run(["report", "quarterly", "--data", str(data), "--stub"], cwd=root)
             assert stub.returncode == 0, stub.stderr
-        proc = run(args)
+        proc = run(args, cwd=root)
         assert proc.returncode == 0, proc.stderr
         paths = [line for line in proc.stdout.splitlines() if line.strip()]
         info = {"paths": paths, "stdout": proc.stdout, "stderr": proc.stderr, "data": str(data),

@@ -62,13 +62,30 @@ def test_outputs_and_cli_contract(review, root):
     assert review["period"] == expected  # weekly and quarterly: latest complete period
     names = sorted(Path(p).name for p in review["paths"])
     stem = f"{review['cadence']}-{expected}"
-    assert names == sorted([f"{stem}.html", f"{stem}.pdf", f"{stem}.ipynb", "validation.json"])
+    tables = {"scorecard", "service_level_variants", "queues", "channels", "issue_types",
+              "heatmap", "triggers"}
+    tables |= {"weekly": set(), "monthly": {"agents"},
+               "quarterly": {"agents", "staffing_intervals", "staffing_profile"}}[review["cadence"]]
+    assert names == sorted([f"{stem}.html", f"{stem}.pdf", f"{stem}.ipynb", f"{stem}.xlsx",
+                            "validation.json", "summary.json",
+                            *(f"{stem}-{t}.csv" for t in tables)])
+    folder = Path(review["folder"])
     for p in review["paths"]:  # stdout holds the paths and nothing else
         assert Path(p).is_file()
-    assert json.loads(Path(review["folder"], "validation.json").read_text())["ok"] is True
-    leftovers = [p.name for p in Path(review["folder"]).parent.iterdir() if p.name.startswith(".")]
-    assert leftovers == []
+        assert Path(p).stat().st_mode & 0o044 == 0o044, p  # readable by group and others
+    assert json.loads(Path(folder, "validation.json").read_text())["ok"] is True
+    # the review is a symlink into .versions; nothing else is hidden next to it
+    assert folder.is_symlink() and folder.is_dir()
+    hidden = [p.name for p in folder.parent.iterdir() if p.name.startswith(".")]
+    assert hidden == [".versions"]
+    assert not [p.name for p in (folder.parent / ".versions").iterdir() if p.name.startswith(".")]
     assert "executing the notebook" in review["stderr"]  # progress goes to stderr
+    # weekly commentary sits in <data>/commentary: still read, with a notice to move it
+    moved = "notice: read commentary from the old place" in review["stderr"]
+    assert moved == (review["cadence"] == "weekly")
+    summary = json.loads(Path(folder, "summary.json").read_text())
+    assert summary["period"] == expected and summary["draft"] == (review["cadence"] != "weekly")
+    assert Path(root, "reports", "index.html").is_file()
 
 
 def test_headline_values_equal_kpitools_kpis(review):
@@ -214,7 +231,9 @@ def test_broken_template_keeps_the_previous_review(root, tmp_path):
     assert "deliberately broken section" in message and "Traceback" not in message
     assert len(message.splitlines()) <= 2
     assert _digest(folder) == before
-    assert sorted(p.name for p in folder.parent.iterdir()) == [good["period"], f"{good['period']}.failed"]
+    listing = sorted(p.name for p in folder.parent.iterdir() if p.name != ".versions")
+    assert listing == [good["period"], f"{good['period']}.failed"]
+    assert not list((folder.parent / ".versions").glob(".tmp-*"))
     failed = folder.with_name(f"{folder.name}.failed")
     assert (failed / f"weekly-{good['period']}.ipynb").is_file()  # kept for debugging
 

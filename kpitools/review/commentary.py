@@ -1,4 +1,9 @@
-"""Analyst commentary: ``<data>/commentary/<period>.md``, one ``#`` heading per section.
+"""Analyst commentary: ``commentary/<period>.md``, one ``#`` heading per section.
+
+The folder is ``./commentary`` (relative to where ``kpitools report`` or ``make`` runs: the
+project root, where it is tracked by git and out of reach of ``make clean``) or
+``--commentary DIR``. A file in the old place, ``<data>/commentary/<period>.md``, is still read
+when the new place has none, with a notice saying where to move it.
 
 ::
 
@@ -18,7 +23,9 @@ marker line; the review stays DRAFT until the analyst deletes that line.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +35,12 @@ from ..errors import DataError
 from .cadence import SECTIONS, Cadence
 
 STUB_MARKER = "<!-- kpitools stub:"
+DEFAULT_FOLDER = "commentary"  # relative to the current directory
+OLD_FOLDER = "commentary"  # inside the data folder (before kpitools 0.2; `make clean` deletes it)
+# Bounds: a review is read by people; 200 kB is ~40 printed pages already, and one line longer
+# than a few paragraphs is a pasted blob that would overflow the page.
+MAX_BYTES = 200_000
+MAX_LINE_CHARS = 4_000
 _HEADING = re.compile(r"^ {0,3}#(?!#)\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
@@ -67,6 +80,11 @@ def parse_commentary(text: str, cadence: Cadence, source: str = "commentary") ->
     in_fence = False
     allowed = set(cadence.sections)
     for lineno, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(
+                f"{source}, line {lineno}: {len(line):,} characters on one line; the limit is "
+                f"{MAX_LINE_CHARS:,} — break it into paragraphs (a blank line between them)"
+            )
         if line.strip().startswith(STUB_MARKER):
             stub = True
             continue
@@ -99,17 +117,67 @@ def parse_commentary(text: str, cadence: Cadence, source: str = "commentary") ->
 
 
 def read_commentary(path: Path, cadence: Cadence) -> Commentary:
-    """Read ``path`` if it exists (an absent file is a normal, DRAFT review)."""
+    """Read ``path`` if it exists (an absent file is a normal, DRAFT review).
+
+    Raises DataError naming the path when it is a folder, a broken link or anything but a
+    regular file, is unreadable, is not UTF-8, or is larger than :data:`MAX_BYTES`.
+    """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return Commentary(path)
     try:
-        text = path.read_text("utf-8")
+        info = path.stat()
+    except OSError as exc:
+        raise DataError(f"commentary {path} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"commentary {path} is a folder; it must be a Markdown file")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"commentary {path} is not a regular file; it must be a Markdown file")
+    if info.st_size > MAX_BYTES:
+        raise DataError(
+            f"commentary {path} is {info.st_size:,} bytes; the limit is {MAX_BYTES:,} bytes "
+            "(about 40 printed pages) per period — shorten it"
+        )
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"commentary {path} cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:  # grew after the stat
+        raise DataError(f"commentary {path} is over the limit of {MAX_BYTES:,} bytes; shorten it")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     parsed = parse_commentary(text, cadence, str(path))
     parsed.path = path
     return parsed
+
+
+def locate_commentary(label: str, data_dir: Path, commentary_dir: str | os.PathLike | None = None,
+                      must_exist: bool = True) -> tuple[Path, str | None]:
+    """(folder to read ``<label>.md`` from, notice or None).
+
+    ``commentary_dir`` given: that folder (relative to the current directory), which must be a
+    folder when ``must_exist``. Otherwise ``./commentary``; when it has no ``<label>.md`` but
+    the old place ``<data_dir>/commentary`` has one, the old folder and a notice to move it.
+    """
+    if commentary_dir:
+        folder = Path(commentary_dir).expanduser().absolute()
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise DataError(f"--commentary {commentary_dir}: {folder} is not a folder")
+        if must_exist and not folder.is_dir():
+            raise DataError(f"--commentary {commentary_dir}: folder {folder} does not exist")
+        return folder, None
+    folder = Path.cwd() / DEFAULT_FOLDER
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; the commentary folder must be one")
+    here = folder / f"{label}.md"
+    old = Path(data_dir) / OLD_FOLDER / f"{label}.md"
+    if not os.path.lexists(here) and os.path.lexists(old):
+        return old.parent, (f"notice: read commentary from the old place {old}; move it to "
+                            f"{here} (`make clean` deletes the data folder, and with it {old})")
+    return folder, None
 
 
 def _markdown() -> MarkdownIt:
@@ -150,13 +218,18 @@ def stub_text(ctx) -> str:
 
 
 def write_stub(ctx, commentary_dir: Path | None = None) -> Path:
-    """Write ``<commentary_dir>/<period>.md``; never overwrite an existing file."""
-    folder = Path(commentary_dir) if commentary_dir else ctx.data_dir / "commentary"
+    """Write ``<commentary_dir or ./commentary>/<period>.md``; never overwrite a file, nor
+    shadow one in the old place."""
+    folder, notice = locate_commentary(ctx.label, ctx.data_dir, commentary_dir, must_exist=False)
+    if notice:
+        old = folder / f"{ctx.label}.md"
+        raise DataError(f"{old} already exists (in the old place); move it to "
+                        f"{Path.cwd() / DEFAULT_FOLDER / old.name} and edit it there")
     path = folder / f"{ctx.label}.md"
-    if path.exists():
+    if os.path.lexists(path):
         raise DataError(f"{path} already exists; edit it, or delete it to get a fresh stub")
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
+    tmp = path.with_suffix(f".md.tmp-{os.getpid()}")
     tmp.write_text(stub_text(ctx), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -1,9 +1,10 @@
 """Build a review: validate, execute the template (papermill), render HTML (nbconvert) and PDF
-(WeasyPrint), then publish atomically.
+(WeasyPrint), write the tables as data, then publish atomically.
 
-Everything is written into a temporary folder next to the destination; only when every step
-succeeded is it renamed to ``<out>/<cadence>/<period>/``. A failure leaves any previous review
-untouched, moves the partial output (with the executed notebook) to
+Under the period's lock, everything is written into a temporary folder on the same
+filesystem; only when every step succeeded does it become the new version that
+``<out>/<cadence>/<period>`` points to (:mod:`kpitools.review.publish`). A failure leaves the
+previous review untouched, moves the partial output (with the executed notebook) to
 ``<out>/<cadence>/<period>.failed/`` for debugging, and raises a one-line RenderError.
 """
 
@@ -48,6 +49,7 @@ class RenderResult:
     folder: Path
     paths: list[Path]
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: str = ""  # why nothing was built (batch runs skip unchanged periods)
 
 
 class Progress:
@@ -192,14 +194,91 @@ def write_pdf(html_text: str, path: Path) -> None:
     HTML(string=html_text, url_fetcher=fetcher, base_url=None).write_pdf(str(path))
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def data_folder(data_dir: str | os.PathLike) -> Path:
+    """The data folder, relative to the current directory; an error when it is missing,
+    not a folder, unreadable or empty (never a silent fall-back to other data)."""
+    given = str(data_dir)
+    folder = Path(data_dir).expanduser().absolute()
+    if not os.path.lexists(folder):
+        raise DataError(f"data folder {given} ({folder}) does not exist; pass --data DIR, or "
+                        f"generate the demo data with `kpitools demo-data --out {given}`")
+    if not folder.is_dir():
+        raise DataError(f"--data {given}: {folder} is not a folder")
+    try:
+        empty = not any(folder.iterdir())
+    except OSError as exc:
+        raise DataError(f"data folder {folder} cannot be read: {exc.strerror}") from None
+    if empty:
+        raise DataError(f"data folder {folder} is empty; it needs at least interactions.csv "
+                        "or interactions.parquet")
+    return folder
+
+
+def parse_formats(formats: str | list[str]) -> list[str]:
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    fmts = [f.strip().lower() for f in items if f.strip()]
+    bad = [f[:20] for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise RenderError(f"unknown format {', '.join(bad) or '(none)'}; use html, pdf or html,pdf")
+    return list(dict.fromkeys(fmts))
+
+
+@dataclass
+class ReviewJob:
+    """What every period of one ``kpitools report`` run shares."""
+
+    cadence: object  # Cadence
+    data_dir: Path
+    out_root: Path
+    formats: list[str]
+    template: Path
+    commentary_dir: Path | None = None  # None: ./commentary, then the old place
+    targets: Path | None = None
+    config: Path | None = None  # None: <data>/kpitools.yaml if present
+    engine: str = "duckdb"
+    spark_master: str | None = None
+    progress: bool = True
+    generated_at: dt.datetime | None = None
+
+
+def make_job(cadence: str, *, data_dir: str | Path, out_root: str | Path = "reports",
+             formats: str | list[str] = "html,pdf", commentary_dir: str | Path | None = None,
+             targets: str | Path | None = None, template_dir: str | Path | None = None,
+             progress: bool = True, generated_at: dt.datetime | None = None,
+             engine: str = "duckdb", spark_master: str | None = None,
+             config: str | Path | None = None) -> ReviewJob:
+    """Check the options (paths relative to the current directory) before any work starts."""
+    from .publish import check_writable
+
+    cad = get_cadence(cadence)
+    fmts = parse_formats(formats)
+    template = notebook_template(cad.name, Path(template_dir) if template_dir else None)
+    folder = data_folder(data_dir)
+    out = Path(out_root).expanduser().absolute()
+    check_writable(out, str(out_root))  # now, before any work; created when publishing
+    cdir = None
+    if commentary_dir:
+        from .commentary import locate_commentary
+
+        cdir, _ = locate_commentary("", folder, commentary_dir)  # checks it is a folder
+    tfile = Path(targets).expanduser().absolute() if targets else None
+    cfile = Path(config).expanduser().absolute() if config else None
+    return ReviewJob(cad, folder, out, fmts, template, cdir, tfile, cfile, engine, spark_master,
+                     progress, generated_at)
+
+
+def load_data(job: ReviewJob, period: str | None = None, prog: Progress | None = None):
+    """Load the data folder once (a rejected folder goes through the gate, which lists every
+    problem)."""
+    from ..api import load
+
+    prog = prog or Progress(job.cadence.name, job.progress)
+    with prog.step("load", f"loading {job.data_dir}"):
+        try:
+            return load(job.data_dir, targets=job.targets, engine=job.engine,
+                        spark_master=job.spark_master, config=job.config)
+        except DataError as exc:
+            gate_unloadable(job.data_dir, period, exc)
 
 
 def render_review(cadence: str, *, period: str | None = None, data_dir: str | Path = "data/demo",
@@ -210,79 +289,147 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
                   spark_master: str | None = None, config: str | Path | None = None) -> RenderResult:
     """Build one review and publish it into ``<out_root>/<cadence>/<period>/``.
 
-    Returns the folder, the files written (notebook, HTML, PDF, validation JSON) and the time
+    Returns the folder, the files written (HTML, PDF, tables, notebook, JSON) and the time
     each step took. Raises ValidationFailed when the data fails the gate and RenderError when
-    a step fails; in both cases nothing is published. ``engine`` (``duckdb`` or ``spark``)
-    is where the KPI SQL and the gate run, here and in the notebook (docs/engines.md).
-    ``config`` is the center configuration file (default ``<data>/kpitools.yaml`` if present).
+    a step fails; in both cases the previous review stays as it was. ``engine`` (``duckdb``
+    or ``spark``) is where the KPI SQL and the gate run, here and in the notebook
+    (docs/engines.md). ``config`` is the center configuration file (default
+    ``<data>/kpitools.yaml`` if present). Relative paths are relative to the current directory.
     """
-    from ..api import load
-    from .context import resolve_data_dir, resolve_period
+    from .context import resolve_period
 
-    cad = get_cadence(cadence)
-    fmts = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
-    bad = [f for f in fmts if f not in FORMATS]
-    if bad or not fmts:
-        raise RenderError(f"unknown format {', '.join(bad) or '(none)'}; use html, pdf or html,pdf")
-    template = notebook_template(cad.name, Path(template_dir) if template_dir else None)
+    job = make_job(cadence, data_dir=data_dir, out_root=out_root, formats=formats,
+                   commentary_dir=commentary_dir, targets=targets, template_dir=template_dir,
+                   progress=progress, generated_at=generated_at, engine=engine,
+                   spark_master=spark_master, config=config)
     t_start = time.perf_counter()
-    folder, _note = resolve_data_dir(data_dir)
-    prog = Progress(cad.name, progress)
-    with prog.step("load", f"loading {folder}"):
-        try:
-            data = load(folder, targets=targets or None, engine=engine, spark_master=spark_master,
-                        config=config or None)
-        except DataError as exc:
-            gate_unloadable(folder, period, exc)
-        p = resolve_period(cad, period, data)
+    prog = Progress(job.cadence.name, job.progress)
+    data = load_data(job, period, prog)
+    try:
+        with prog.step("period", "resolving the period"):
+            p = resolve_period(job.cadence, period, data)
+        # The gate has run, the kernel loads its own copy: free this one first.
+        result = build_period(job, data, p, prog, close_after_gate=True)
+    finally:
+        data.close()
+    result.timings["total"] = round(time.perf_counter() - t_start, 3)
+    return result
+
+
+def build_period(job: ReviewJob, data, p, prog: Progress | None = None, *,
+                 skip_unchanged: bool = False, close_after_gate: bool = False) -> RenderResult:
+    """Validate, execute, render and publish one period under its lock.
+
+    With ``skip_unchanged`` a period whose review was built from the same fingerprint (see
+    :mod:`kpitools.review.fingerprint`) is left as it is: the result has ``skipped`` set.
+    """
+    from . import fingerprint as fpr
+    from . import publish as pub
+    from .commentary import locate_commentary, read_commentary
+    from .context import project_root
+
+    cad = job.cadence
+    prog = prog or Progress(cad.name, job.progress)
     prog.prefix = f"{cad.name} {p.label}"
-    cdir = Path(commentary_dir).resolve() if commentary_dir else folder / "commentary"
+    cdir, notice = locate_commentary(p.label, job.data_dir, job.commentary_dir)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
     # A commentary problem is an analyst's typo: say so before spending time on the render.
-    from .commentary import read_commentary
-
     read_commentary(cdir / f"{p.label}.md", cad)
-
-    parent = Path(out_root) / cad.name
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = pub.writable_root(job.out_root, cad.name)
+    pub.sweep(parent)  # what killed runs left for periods nobody is building now
     final = parent / p.label
     failed = parent / f"{p.label}.failed"
-    tmp = parent / f".{p.label}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     stem = f"{cad.name}-{p.label}"
+    root = project_root()
+    parts = fpr.inputs(cadence=cad.name, period=p.label, data_dir=job.data_dir,
+                       commentary_file=cdir / f"{p.label}.md", targets=job.targets,
+                       template=job.template,
+                       suites_dir=(root / "expectations") if root else None, engine=job.engine,
+                       config=job.config)
+    fp = fpr.fingerprint(parts)
+    t0 = time.perf_counter()
+    with pub.period_lock(parent, p.label, say=lambda m: print(f"[{prog.prefix}] {m}",
+                                                              file=sys.stderr, flush=True)):
+        pub.recover(parent, p.label)
+        current = pub.current_version(parent, p.label)
+        if skip_unchanged and fpr.unchanged(current, fp, job.formats) and all(
+                (current / f"{stem}.{f}").is_file() for f in job.formats):
+            built = fpr.read_build(current).get("generated_at", "")
+            return RenderResult(final, [], {"total": round(time.perf_counter() - t0, 3)},
+                                skipped=f"unchanged since {built}" if built else "unchanged")
+        when = (job.generated_at or dt.datetime.now()).replace(microsecond=0)
+        tmp = pub.new_build_folder(parent, p.label)
+        written = _build(job, data, p, prog, tmp, cdir, stem, failed, close_after_gate, when)
+        carried = _carry_over(current, tmp, stem, job.formats)
+        previous = fpr.read_build(current) if current else {}
+        formats = {f: v for f, v in (previous.get("formats") or {}).items() if f in carried}
+        formats.update({f: {"fingerprint": fp, "generated_at": when.isoformat()}
+                        for f in job.formats})
+        record = {"generated_at": when.isoformat(), "fingerprint": fp, "inputs": parts,
+                  "formats": formats, "carried_over": sorted(carried)}
+        (tmp / fpr.BUILD_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        with prog.step("publish", f"publishing to {final}"):
+            pub.publish(tmp, parent, p.label)
+            shutil.rmtree(failed, ignore_errors=True)
+    paths = [final / w.name for w in written]
+    order = {".html": 0, ".pdf": 1, ".xlsx": 2, ".csv": 3, ".ipynb": 4, ".json": 5}
+    paths.sort(key=lambda q: (order.get(q.suffix, 9), q.name))
+    return RenderResult(final, paths, dict(prog.timings))
+
+
+def _carry_over(current: Path | None, tmp: Path, stem: str, formats: list[str]) -> set[str]:
+    """Copy the formats this run does not render (``--format html`` keeps the PDF)."""
+    carried = set()
+    if current is None:
+        return carried
+    for fmt in FORMATS:
+        src = current / f"{stem}.{fmt}"
+        if fmt not in formats and src.is_file():
+            shutil.copy2(src, tmp / src.name)
+            carried.add(fmt)
+    return carried
+
+
+def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem: str,
+           failed: Path, close_after_gate: bool, when: dt.datetime) -> list[Path]:
+    """Everything up to publishing, into ``tmp``; a failure keeps ``tmp`` as ``failed``."""
+    cad = job.cadence
     written: list[Path] = []
-    when = (generated_at or dt.datetime.now()).replace(microsecond=0)
     try:
         with prog.step("validation", "validating data (Great Expectations)"):
             vpath = run_validation(data, p.label, tmp)
         written.append(vpath)
-        data.close()
+        if close_after_gate:
+            data.close()
         nb_path = tmp / f"{stem}.ipynb"
         params = {
             "period": p.label,
-            "data_dir": str(folder),
-            "targets_file": str(Path(targets).resolve()) if targets else "",
-            "config_file": str(Path(config).resolve()) if config else "",
+            "data_dir": str(job.data_dir),
+            "targets_file": str(job.targets or ""),
+            "config_file": str(job.config or ""),
             "commentary_dir": str(cdir),
             "validation_json": str(vpath.resolve()),
             "generated_at": when.isoformat(),
-            "output_formats": ",".join(fmts),
-            "engine": engine,
-            "spark_master": spark_master or "",
+            "output_formats": ",".join(job.formats),
+            "engine": job.engine,
+            "spark_master": job.spark_master or "",
         }
         with prog.step("execute", "executing the notebook (papermill)"):
-            _execute(template, nb_path, params, tmp)
+            _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem))
         written.append(nb_path)
+        written += [q for q in tmp.iterdir() if q.suffix in (".csv", ".xlsx")
+                    or q.name == "summary.json"]
         import nbformat
 
         nb = nbformat.read(str(nb_path), as_version=4)
         title = f"{cad.title} — {p.label}"
         with prog.step("html", "rendering HTML (nbconvert)"):
             html_text = export_html(nb, title)
-        if "html" in fmts:
+        if "html" in job.formats:
             (tmp / f"{stem}.html").write_text(html_text, encoding="utf-8")
             written.append(tmp / f"{stem}.html")
-        if "pdf" in fmts:
+        if "pdf" in job.formats:
             with prog.step("pdf", "rendering PDF (WeasyPrint)"):
                 write_pdf(html_text, tmp / f"{stem}.pdf")
             written.append(tmp / f"{stem}.pdf")
@@ -298,14 +445,18 @@ def render_review(cadence: str, *, period: str | None = None, data_dir: str | Pa
     except BaseException:  # Ctrl-C: leave no half-written folder behind
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    with prog.step("publish", f"publishing to {final}"):
-        _publish(tmp, final)
-        shutil.rmtree(failed, ignore_errors=True)
-    prog.timings["total"] = round(time.perf_counter() - t_start, 3)
-    paths = [final / w.name for w in written]
-    order = {".html": 0, ".pdf": 1, ".ipynb": 2, ".json": 3}
-    paths.sort(key=lambda q: order.get(q.suffix, 9))
-    return RenderResult(final, paths, prog.timings)
+    return written
+
+
+def tables_cell(folder: Path, stem: str):
+    """The cell appended to the template: write the review's tables and summary.json from
+    the context the sections used (templates name it ``ctx``). Hidden in the review."""
+    import nbformat
+
+    source = ("# Added by `kpitools report`: the review's tables as CSV / xlsx, and summary.json\n"
+              "from kpitools.review.tables import write_tables\n"
+              f"write_tables(ctx, {str(folder)!r}, {stem!r});")
+    return nbformat.v4.new_code_cell(source, metadata={"tags": ["remove-cell"]})
 
 
 def _keep_failed(tmp: Path, failed: Path) -> None:
@@ -314,13 +465,17 @@ def _keep_failed(tmp: Path, failed: Path) -> None:
         os.replace(tmp, failed)
 
 
-def _execute(template: Path, out: Path, params: dict, cwd: Path) -> None:
+def _execute(template: Path, out: Path, params: dict, cwd: Path, extra_cell=None) -> None:
+    import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     _kernel_env()
+    nb = nbformat.read(str(template), as_version=4)
+    if extra_cell is not None:
+        nb.cells.append(extra_cell)
     try:
-        pm.execute_notebook(str(template), str(out), parameters=params, kernel_name="kpitools",
+        pm.execute_notebook(nb, str(out), parameters=params, kernel_name="kpitools",
                             progress_bar=False, cwd=str(cwd), log_output=False,
                             request_save_on_cell_execute=False,
                             kernel_manager_class=_kernel_manager_class())
