@@ -14,12 +14,14 @@ Raw files are only ever read.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from .errors import DataError
+from .errors import DataError, quote
 from .registry import Registry
 from .registry import registry as default_registry
 from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column
@@ -106,20 +108,49 @@ class Dataset:
 
 
 def find_files(path: Path) -> dict[str, SourceFile]:
-    if not path.is_dir():
+    """The table files in a data folder (Parquet wins over CSV). DataError when the folder is
+    missing, is not a folder, or a table's name is taken by something that is not a regular
+    file (a folder, a pipe, a broken link or a symlink loop) — which would otherwise read as
+    "no such table"."""
+    if not path.exists():
         raise DataError(f"data folder {path} does not exist (generate one with `kpitools demo-data --out {path}`)")
+    if not path.is_dir():
+        raise DataError(f"data folder {path} is not a folder; pass the folder that holds interactions.csv")
     files = {}
     for name in TABLES:
         for fmt in ("parquet", "csv"):  # Parquet wins when both exist: it carries its types.
             candidate = path / f"{name}.{fmt}"
-            if candidate.is_file():
+            kind = file_kind(candidate)
+            if kind == "file":
                 files[name] = SourceFile(name, candidate, fmt)
                 break
+            if kind != "missing":
+                raise DataError(f"{candidate}: is {kind}, expected a regular {fmt.upper()} file "
+                                f"holding the {name} table (or no {name}.{fmt} at all)")
     if "interactions" not in files:
         raise DataError(
             f"{path}: no interactions.csv or interactions.parquet; the interactions table is required"
         )
     return files
+
+
+def file_kind(path: Path) -> str:
+    """``file``, ``missing``, or what else is at ``path`` in words (for error messages)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a broken symbolic link" if path.is_symlink() else "missing"
+    except OSError as exc:  # ELOOP, EACCES on a parent …
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"unreadable ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    return "not a regular file"
 
 
 def _cast(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, str | None, str]:
@@ -175,11 +206,6 @@ def _cast(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, st
             )
         return "", "TRUE", "true or false"
     raise AssertionError(col.type)
-
-
-def _quote(value) -> str:
-    text = "" if value is None else str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _describe(con, src: SourceFile) -> dict[str, str]:
@@ -243,7 +269,7 @@ def describe_problem(src: SourceFile, column: str, row: int, value, what: str, c
     """One line of a DataError: file, column, row (and CSV line), the value, what is wrong."""
     where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
     more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
-    return f"{src.path}: column {column}, {where}: {_quote(value)} {what}{more}"
+    return f"{src.path}: column {column}, {where}: {quote(value)} {what}{more}"
 
 
 def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]],
@@ -284,8 +310,18 @@ def _check_unique_ids(con, src: SourceFile) -> None:
         "GROUP BY interaction_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5"
     ).fetchall()
     if dup:
-        examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
+        examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
         raise DataError(f"{src.path}: column interaction_id has duplicate values: {examples}")
+
+
+def drop_relation(con, name: str) -> None:
+    """Drop the table or view ``name`` if it exists. A warehouse file kept from an earlier
+    run holds tables; ``DROP VIEW`` on a table is an error in DuckDB, so ask which it is."""
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_name = ?", [name]).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
 
 def load(path, *, timezone: str | None = None, warehouse: str | Path | None = None,
@@ -327,8 +363,7 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
         select = _table_sql(con, src, "interaction_id" if name == "interactions" and check_unique else None)
         as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
         kind = "TABLE" if as_table else "VIEW"
-        con.execute(f"DROP VIEW IF EXISTS {name}")
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+        drop_relation(con, name)
         con.execute(f"CREATE {kind} {name} AS SELECT {select} FROM {src.reader}")
     targets_path = Path(targets) if targets else path / "targets.yaml"
     tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)

@@ -33,11 +33,10 @@ from pathlib import Path
 import pandas as pd
 
 from .dialects import SPARK
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, quote
 from .loading import (
     MAX_EXAMPLES,
     SourceFile,
-    _quote,
     check_required_columns,
     describe_problem,
     find_files,
@@ -426,7 +425,7 @@ def _report_duplicates(spark, src: SourceFile, raw_view: str, column: str) -> No
         f"SELECT CAST({col} AS STRING), COUNT(*) FROM {raw_view} "
         f"GROUP BY {col} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT {MAX_EXAMPLES}"
     ).collect()
-    examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
+    examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
     raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
 
 

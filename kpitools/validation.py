@@ -31,7 +31,6 @@ cannot be read at all becomes a critical ``readable_file`` record.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _gx
+from . import _gx, strict_json
 from . import _validation_data as vd
 from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
 from .loading import Dataset, load
@@ -130,8 +129,7 @@ class ValidationReport:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, indent=2)
-                fh.write("\n")
+                strict_json.dump(self.to_dict(), fh)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -432,13 +430,11 @@ def run_cli(args) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst
         message = f"the data-quality gate could not run: {type(exc).__name__}: {exc}"
         if fmt == "json":
-            json.dump({"ok": False, "error": message, "results": []}, sys.stdout, indent=2)
-            print()
+            strict_json.dump({"ok": False, "error": message, "results": []})
         print(f"error: {message}", file=sys.stderr)
         return 1
     if fmt == "json":
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        print()
+        strict_json.dump(report.to_dict())
     else:
         print(report.format_text())
     return 0 if report.ok else 1
