@@ -21,6 +21,7 @@ import pandas as pd
 from .engine import check_by, compute_measures
 from .errors import ConfigError, PeriodError
 from .formulas import kpi_frame
+from .loading import wait_kpis
 from .periods import GRAINS, Period
 from .stats import mean_interval, nps_interval, wilson
 from .targets import rag_status
@@ -54,6 +55,10 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
                     if last is not None and p.start <= last and dt.datetime.combine(p.end, dt.time.max) + window
                     > dt.datetime.combine(last, dt.time.max)}
     keyed = measures.set_index(["period", *by]) if len(measures) else None
+    # Periods holding contacts with a negative wait: wait-based KPIs there get no status.
+    bad_days = getattr(data, "distrusted_days", frozenset())
+    distrusted = {p.label for p in periods if any(p.start <= d <= p.end for d in bad_days)}
+    wait_based = set(wait_kpis(reg)) if distrusted else set()
     rows = []
     for rec in frame.to_dict("records"):
         kpi = reg[rec["kpi"]]
@@ -86,14 +91,13 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "warning": th.warning,
             "critical": th.critical,
             "direction": kpi.direction,
-            "status": None if small else rag_status(kpi.direction, value, th),
+            "status": None if small or (kpi.id in wait_based and rec["period"] in distrusted)
+            else rag_status(kpi.direction, value, th),
             "ci_low": ci[0],
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
-            "note": (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
-                     f"of data ({last}): understated")
-                    if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
+            "note": _note(kpi.id, rec["period"], short_window, window, last, wait_based, distrusted),
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
             "direction"]
@@ -103,6 +107,16 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     for col in ("status", "reason", "variant", "note"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
+
+
+def _note(kpi_id, period, short_window, window, last, wait_based, distrusted) -> str | None:
+    if kpi_id == "repeat_contact_rate" and period in short_window:
+        return (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
+                f"of data ({last}): understated")
+    if kpi_id in wait_based and period in distrusted:
+        return "not trusted: some contacts in this period were answered or abandoned before " \
+               "they arrived (negative wait); no status"
+    return None
 
 
 def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None = None,

@@ -70,6 +70,8 @@ def cmd_kpis(args) -> int:
     by = check_by(args.by)
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
                     timezone=args.timezone, targets=args.targets, warehouse=args.warehouse)
+    for line in getattr(data, "warnings", ()):
+        print(f"warning: {line}", file=sys.stderr)
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":

@@ -13,6 +13,7 @@ Raw files are only ever read.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import errno
 import stat
@@ -24,7 +25,16 @@ import duckdb
 from .errors import DataError, quote
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import ALLOWED_VALUES, DUCKDB_TYPES, TABLES, Column
+from .schema import (
+    ALLOWED_VALUES,
+    DUCKDB_TYPES,
+    EARLIEST_DATE,
+    SCALES,
+    TABLES,
+    UNDATED_COLUMNS,
+    UNIQUE_KEYS,
+    Column,
+)
 from .targets import Targets
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -34,6 +44,10 @@ NON_NEGATIVE = {
     "agent_activity": ("logged_in_s", "handling_s", "available_s", "paid_s"),
 }
 MAX_EXAMPLES = 5
+MAX_DOUBLE = "1.7976931348623157E308"  # the largest finite double, as SQL both engines read
+DEFAULT_MAX_DURATION_S = 86400.0
+MAX_HEADER_CHARS = 1 << 20  # a header line longer than 1 MiB is read no further
+ISOLATION_GAP_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class Dataset:
     files : table name -> SourceFile for the tables present
     params : registry parameters with any overrides (thresholds, time zone …)
     targets : per-queue / per-channel target overrides
+    warnings : one line per thing the loader accepted but distrusts (a header spelled with
+        other capitals, contacts answered before they arrived …); ``kpitools kpis`` prints them
     """
 
     path: Path
@@ -69,6 +85,8 @@ class Dataset:
     params: dict
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
+    warnings: list[str] = field(default_factory=list)  # what the loader accepted but distrusts
+    distrusted_days: frozenset = frozenset()  # days holding contacts with a negative wait
     _coverage: tuple | None = None
 
     @property
@@ -217,7 +235,7 @@ def _describe(con, src: SourceFile) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _table_sql(con, src: SourceFile, unique: str | None = None) -> str:
+def _table_sql(con, src: SourceFile, unique: str | None = None, params: dict | None = None) -> str:
     """SELECT that yields the canonical columns of one source file, after checking it."""
     table = TABLES[src.table]
     columns = _describe(con, src)
@@ -233,7 +251,7 @@ def _table_sql(con, src: SourceFile, unique: str | None = None) -> str:
         if bad:
             checks.append((col.name, bad, f"is not {good}"))
         if col.name in columns:
-            checks += value_rules(src.table, col, f'"{col.name}"')
+            checks += value_rules(src.table, col, f'"{col.name}"', params)
     _run_checks(con, src, checks, unique if unique in columns else None)
     return ", ".join(selects)
 
@@ -248,15 +266,49 @@ def check_required_columns(src: SourceFile, columns) -> None:
         )
 
 
-def value_rules(table: str, col: Column, ident: str) -> list[tuple[str, str, str]]:
+def value_rules(table: str, col: Column, ident: str, params: dict | None = None,
+                today: dt.date | None = None) -> list[tuple[str, str, str]]:
     """Schema rules beyond the type, for a column present in the file: (column, SQL condition
     that flags a bad value, what is wrong). ``ident`` is the column as the engine quotes it;
-    the conditions are plain SQL that DuckDB and Spark both run (kpitools/spark.py)."""
+    the conditions are plain SQL that DuckDB and Spark both run (kpitools/spark.py).
+
+    Besides required values and allowed sets, these refuse values that cannot be real:
+    non-finite numbers, durations above ``params["max_duration_s"]`` (default 24 h), dates
+    before 2000 or more than a year after ``today``, scores off their scale and cost periods
+    that end before they start.
+    """
+    params = {**default_registry.parameters, **(params or {})}
     rules = []
+    number = f"TRY_CAST({ident} AS DOUBLE)"
     if not col.nullable:
         rules.append((col.name, f"{ident} IS NULL", "is empty (a value is required)"))
+    if col.type == "number":
+        # NaN compares above every number in both engines, so this catches NaN, inf and -inf.
+        rules.append((col.name, f"ABS({number}) > {MAX_DOUBLE}",
+                      "is not a finite number (inf or nan)"))
     if col.name in NON_NEGATIVE.get(table, ()):
-        rules.append((col.name, f"TRY_CAST({ident} AS DOUBLE) < 0", "is negative (durations are seconds >= 0)"))
+        rules.append((col.name, f"{number} < 0", "is negative (durations are seconds >= 0)"))
+        ceiling = float(params.get("max_duration_s", DEFAULT_MAX_DURATION_S))
+        rules.append((col.name, f"{number} > {ceiling!r} AND {number} <= {MAX_DOUBLE}",
+                      f"is longer than {ceiling:,.0f} s ({ceiling / 3600:g} h), the longest "
+                      "believable duration (parameter max_duration_s)"))
+    scale = SCALES.get((table, col.name))
+    if scale:
+        low, high = scale
+        rules.append((col.name, f"{number} < {low} OR {number} > {high}",
+                      f"is off the {col.name} scale ({low} to {high})"))
+    if col.type in ("timestamp", "date") and (table, col.name) not in UNDATED_COLUMNS:
+        latest = (today or dt.date.today()) + dt.timedelta(days=366)
+        stamp = f"TRY_CAST({ident} AS TIMESTAMP)"
+        rules.append((col.name, f"{stamp} < TIMESTAMP '{EARLIEST_DATE} 00:00:00' "
+                                f"OR {stamp} >= TIMESTAMP '{latest.isoformat()} 00:00:00'",
+                      f"is not a plausible date (expected {EARLIEST_DATE} to "
+                      f"{(latest - dt.timedelta(days=1)).isoformat()})"))
+    if (table, col.name) == ("costs", "period_end"):
+        end, start = (f"TRY_CAST(TRY_CAST({c} AS TIMESTAMP) AS DATE)"
+                      for c in (ident, ident.replace("period_end", "period_start")))
+        rules.append((col.name, f"{end} < {start}",
+                      "is before period_start (a cost period ends on or after its first day)"))
     allowed = ALLOWED_VALUES.get((table, col.name))
     if allowed:
         listed = ", ".join(f"'{a}'" for a in allowed)
@@ -289,7 +341,7 @@ def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]],
     failing = [(check, n) for check, n in zip(checks, counts, strict=False) if n]
     if not failing:
         if unique and counts[-1]:
-            _check_unique_ids(con, src)
+            _check_unique_ids(con, src, unique)
         return
     aggs = []
     for k, ((column, cond, _), _) in enumerate(failing):
@@ -304,14 +356,126 @@ def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]],
     raise DataError("\n".join(problems))
 
 
-def _check_unique_ids(con, src: SourceFile) -> None:
+def _check_unique_ids(con, src: SourceFile, column: str = "interaction_id") -> None:
+    ident = f'"{column}"'
     dup = con.execute(
-        f"SELECT CAST(interaction_id AS VARCHAR), COUNT(*) FROM {src.reader} "
-        "GROUP BY interaction_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5"
+        f"SELECT CAST({ident} AS VARCHAR), COUNT(*) FROM {src.reader} "
+        f"GROUP BY {ident} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5"
     ).fetchall()
     if dup:
         examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
-        raise DataError(f"{src.path}: column interaction_id has duplicate values: {examples}")
+        raise DataError(f"{src.path}: column {column} has duplicate values: {examples} "
+                        f"(each {column} must appear once)")
+
+
+def read_header(src: SourceFile) -> list[str] | None:
+    """The column names exactly as the file spells them (duplicates kept), or None when the
+    file cannot be read here (the DuckDB read that follows then reports why). DuckDB renames
+    a second ``x`` to ``x_1``, so duplicates are only visible in the raw header."""
+    try:
+        if src.format == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(src.path).names)
+        with open(src.path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            line = fh.readline(MAX_HEADER_CHARS)
+        return next(csv.reader([line]), [])
+    except Exception:  # noqa: BLE001 - unreadable here is reported by the DuckDB read
+        return None
+
+
+def check_headers(src: SourceFile) -> list[str]:
+    """Refuse a header that names a column twice, or spells a canonical column with other
+    capitals or spaces (``Resolved`` for ``resolved``) when the exact name is absent — either
+    would otherwise load silently wrong (first copy used; FCR null "denominator is 0").
+    Returns warnings for near-miss names that sit beside the exact one."""
+    names = read_header(src)
+    if not names:
+        return []
+    seen: dict[str, list[int]] = {}
+    for k, name in enumerate(names, start=1):
+        seen.setdefault(name, []).append(k)
+    for name, places in seen.items():
+        if len(places) > 1 and name.strip():
+            at = ", ".join(str(k) for k in places[:5])
+            raise DataError(f"{src.path}: column {quote(name)} appears {len(places)} times in the "
+                            f"header (columns {at}); each column must appear once — rename or "
+                            "remove the extra copies")
+    warnings = []
+    for canonical in TABLES[src.table].column_names:
+        near = [n for n in seen if n != canonical and n.strip().lower() == canonical]
+        if not near:
+            continue
+        if canonical in seen:
+            warnings.append(f"{src.path}: column {quote(near[0])} is ignored; the column read is "
+                            f"{canonical!r} (names are case-sensitive)")
+        else:
+            raise DataError(f"{src.path}: column {quote(near[0])} should be spelled {canonical!r} "
+                            "(column names are case-sensitive); rename it in the header")
+    return warnings
+
+
+def wait_kpis(reg: Registry) -> list[str]:
+    """KPIs computed from wait times (any variant): they cannot be trusted on rows whose wait
+    is negative."""
+    measures = {m.name for m in reg.measures.values()
+                if "wait_s" in f"{m.when or ''} {m.value or ''}"}
+    return [k.id for k in reg.kpis.values()
+            if any(set(f.measures) & measures for f in k.formulas.values())]
+
+
+def check_arrivals(data: Dataset) -> list[str]:
+    """After loading: refuse contacts dated far from the rest of the data, and list contacts
+    with a negative wait (answered or abandoned before they arrived) as distrusted.
+
+    A lone contact dated 0001-01-01 passes no plausibility range only because the range is
+    wide; one isolated by more than ``ISOLATION_GAP_DAYS`` from the bulk, holding under 1 % of
+    the contacts, would make a review compare with an empty period years away.
+    """
+    con = data.con
+    days = con.execute("SELECT CAST(arrived_at AS DATE), COUNT(*) FROM interactions "
+                       "GROUP BY 1 ORDER BY 1").fetchall()
+    clusters: list[list] = []
+    for day, n in days:
+        if clusters and (day - clusters[-1][1]).days <= ISOLATION_GAP_DAYS:
+            clusters[-1][1], clusters[-1][2] = day, clusters[-1][2] + n
+        else:
+            clusters.append([day, day, n])
+    total = sum(c[2] for c in clusters)
+    main = max(clusters, key=lambda c: c[2]) if clusters else None
+    stray = [c for c in clusters if c is not main and c[2] < 0.01 * total]
+    if stray:
+        first, last, n = stray[0]
+        example = con.execute(
+            "SELECT interaction_id, arrived_at FROM interactions WHERE CAST(arrived_at AS DATE) "
+            "BETWEEN ? AND ? ORDER BY arrived_at LIMIT 1", [first, last]).fetchall()[0]
+        src = data.files["interactions"]
+        raise DataError(
+            f"{src.path}: column arrived_at: {n} contact{'s' if n != 1 else ''} dated {first}"
+            f"{'' if first == last else f' to {last}'} (e.g. interaction_id {quote(example[0])} at "
+            f"{example[1]}) lie{'s' if n == 1 else ''} more than {ISOLATION_GAP_DAYS} days from "
+            f"the rest of the data ({main[0]} to {main[1]}); correct or remove "
+            f"{'it' if n == 1 else 'them'}")
+    negative = ("(outcome = 'handled' AND answered_at < arrived_at) OR "
+                "(outcome = 'abandoned' AND ended_at < arrived_at)")
+    has_ended = "ended_at" in _columns_of(con, "interactions")
+    if not has_ended:
+        negative = "outcome = 'handled' AND answered_at < arrived_at"
+    count, ids, day_list = con.execute(
+        f"SELECT COUNT(*), list(interaction_id ORDER BY arrived_at)[1:3], "
+        f"list(DISTINCT CAST(arrived_at AS DATE)) FROM interactions WHERE {negative}").fetchall()[0]
+    data.distrusted_days = frozenset(day_list or ())
+    if not count:
+        return []
+    shown = ", ".join(quote(i) for i in ids)
+    return [f"interactions: {count:,} contact{'s' if count != 1 else ''} answered or abandoned "
+            f"before {'they' if count != 1 else 'it'} arrived (negative wait; e.g. {shown}); "
+            f"KPIs built on waits ({', '.join(wait_kpis(data.registry))}) get no status for "
+            "the periods holding them"]
+
+
+def _columns_of(con, table: str) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
 def drop_relation(con, name: str) -> None:
@@ -359,12 +523,17 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
         con.execute(f"SET TimeZone = '{merged.get('business_timezone', 'UTC')}'")
     except duckdb.Error:
         raise DataError(f"unknown time zone {merged.get('business_timezone')!r}") from None
+    warnings: list[str] = []
     for name, src in files.items():
-        select = _table_sql(con, src, "interaction_id" if name == "interactions" and check_unique else None)
+        warnings += check_headers(src)
+        unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None
+        select = _table_sql(con, src, unique, merged)
         as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
         kind = "TABLE" if as_table else "VIEW"
         drop_relation(con, name)
         con.execute(f"CREATE {kind} {name} AS SELECT {select} FROM {src.reader}")
     targets_path = Path(targets) if targets else path / "targets.yaml"
     tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)
-    return Dataset(path=path, con=con, files=files, params=merged, targets=tgt, registry=reg)
+    data = Dataset(path=path, con=con, files=files, params=merged, targets=tgt, registry=reg)
+    data.warnings = warnings + check_arrivals(data)
+    return data
