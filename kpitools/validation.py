@@ -172,7 +172,7 @@ class ValidationReport:
             if r["column"]:
                 where += f".{r['column']}"
             count = r["unexpected_count"]
-            if r["expectation"] == "readable_file":
+            if r["expectation"] in ("readable_file", "loader_accepts"):
                 size = ""
             elif count is None:
                 size = " — could not be evaluated"
@@ -183,7 +183,7 @@ class ValidationReport:
                 size = f" — {count:,} of {total:,} {'row' if total == 1 else 'rows'}" if total is not None \
                     else f" — {count:,} rows"
             lines.append(f"{r['severity'].upper():8s} {where}: {r['expectation']}{size}")
-            if r["expectation"] == "readable_file":
+            if r["expectation"] in ("readable_file", "loader_accepts"):
                 lines.append(f"         {r['description']}")
             else:
                 lines.append(f"         expected: {r['description']}")
@@ -304,6 +304,11 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
                 report.results.extend(
                     _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
         report.timings["gx_validate"] = time.perf_counter() - t2
+        if report.load_error and report.ok:
+            # Every stored check passed on the lenient read, yet the loader refuses the data
+            # (a duplicated header, a date far from the rest …): kpis and reviews cannot run
+            # on it, so the gate must not pass.
+            report.results.append(_loader_record(report.load_error))
     finally:
         if on_spark:
             staged.close()
@@ -367,6 +372,13 @@ def _unreadable_record(table: str | None, message: str) -> dict:
             "success": False, "unexpected_count": None, "element_count": None,
             "unexpected_percent": None, "examples": [], "example_values": [], "skipped": None,
             "error": None}
+
+
+def _loader_record(message: str) -> dict:
+    rec = _unreadable_record(None, "the loader accepts the data (it refused it: see load_error, "
+                                   f"{len(message.splitlines())} problem(s))")
+    rec.update(suite="data", check="loader_accepts", expectation="loader_accepts")
+    return rec
 
 
 def _fill(rec: dict, raw: dict, exp: dict) -> None:

@@ -256,3 +256,56 @@ def test_strict_json_dump():
     buf = io.StringIO()
     dump({"a": [math.inf, -math.inf, math.nan, 1.5], "b": {"c": float("nan")}}, buf)
     assert json.loads(buf.getvalue()) == {"a": [None, None, None, 1.5], "b": {"c": None}}
+
+
+# -- the gate flags the same values ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gate_report(tmp_path_factory):
+    """One gate run (all rows) over a folder spoiled in several tables at once."""
+    from kpitools.validation import validate
+
+    out = tmp_path_factory.mktemp("gate") / "data"
+    shutil.copytree(CLEAN, out, ignore=shutil.ignore_patterns("*.py"))
+    edit(out, "interactions", set_cell("talk_s", "inf", row=0))
+    edit(out, "interactions", set_cell("hold_s", "1e300", row=2))
+    edit(out, "interactions", set_cell("arrived_at", "0001-01-01T00:00:00", row=4))
+    edit(out, "agent_activity", set_cell("logged_in_s", "90000", row=1))
+    edit(out, "costs", set_cell("amount", "inf", row=0))
+    edit(out, "qa", set_cell("evaluated_at", "2999-01-01T00:00:00", row=0))
+    return validate(out)
+
+
+@pytest.mark.parametrize(("check", "table", "count"), [
+    ("talk_s_within_ceiling", "interactions", 1),
+    ("hold_s_within_ceiling", "interactions", 1),
+    ("arrived_at_plausible", "interactions", 1),
+    ("logged_in_s_within_ceiling", "agent_activity", 1),
+    ("amount_finite", "costs", 1),
+    ("evaluated_at_plausible", "qa", 1),
+])
+def test_gate_flags_impossible_values(gate_report, check, table, count):
+    rec = next(r for r in gate_report.results if r["check"] == check and r["table"] == table)
+    assert rec["success"] is False and rec["severity"] == "critical"
+    assert rec["unexpected_count"] == count
+    assert not gate_report.ok
+
+
+def test_gate_json_is_strict_with_infinite_examples(gate_report):
+    import io
+
+    from kpitools.strict_json import dump
+
+    buf = io.StringIO()
+    dump(gate_report.to_dict(), buf)
+    json.loads(buf.getvalue(), parse_constant=lambda c: pytest.fail(f"non-strict token {c}"))
+
+
+def test_gate_fails_when_only_the_loader_refuses(folder, capsys):
+    # A case-mismatched header passes every stored check on the lenient read (resolved is
+    # optional), but kpis cannot run: the gate must not say PASSED.
+    edit(folder, "interactions", lambda f: f.rename(columns={"resolved": "Resolved"}))
+    code, out, _ = run(capsys, "validate", "--data", str(folder), "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert "'Resolved' should be spelled 'resolved'" in report["load_error"]
+    assert any(r["check"] == "loader_accepts" and r["success"] is False for r in report["results"])
