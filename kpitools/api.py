@@ -54,7 +54,14 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     short_window = {p.label for p in periods
                     if last is not None and p.start <= last and dt.datetime.combine(p.end, dt.time.max) + window
                     > dt.datetime.combine(last, dt.time.max)}
-    keyed = measures.set_index(["period", *by]) if len(measures) else None
+    # One dict lookup per row: a .loc per row on a frame of thousands of groups was the
+    # slowest step of a review by queue (and grew with groups times rows).
+    keyed = None
+    if len(measures):
+        key_cols = ["period", *by]
+        keyed = {}
+        for m in measures.to_dict("records"):
+            keyed.setdefault(_group_key(m, key_cols), m)
     # Periods holding contacts with a negative wait: wait-based KPIs there get no status.
     bad_days = getattr(data, "distrusted_days", frozenset())
     distrusted = {p.label for p in periods if any(p.start <= d <= p.end for d in bad_days)}
@@ -70,9 +77,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         small = bool(kpi.min_sample and (n or 0) < kpi.min_sample)
         ci = (None, None)
         if value is not None and keyed is not None:
-            m = keyed.loc[tuple([rec["period"], *[rec[d] for d in by]])] if by else keyed.loc[rec["period"]]
-            if isinstance(m, pd.DataFrame):
-                m = m.iloc[0]
+            m = keyed[_group_key(rec, ["period", *by])]
             if kpi.ci == "wilson":
                 ci = wilson(rec["numerator"], rec["denominator"])
             elif kpi.ci == "nps":
@@ -107,6 +112,12 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     for col in ("status", "reason", "variant", "note"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
+
+
+def _group_key(rec: dict, cols: list[str]) -> tuple:
+    """A hashable group key; every missing value (None, NaN, NA) is the same None, since NaN
+    never equals itself and would miss its own dict entry."""
+    return tuple(None if pd.isna(rec[c]) else rec[c] for c in cols)
 
 
 def _note(kpi_id, period, short_window, window, last, wait_based, distrusted) -> str | None:
