@@ -364,8 +364,7 @@ def _check_unique_ids(con, src: SourceFile, column: str = "interaction_id") -> N
     ).fetchall()
     if dup:
         examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
-        raise DataError(f"{src.path}: column {column} has duplicate values: {examples} "
-                        f"(each {column} must appear once)")
+        raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
 
 
 def read_header(src: SourceFile) -> list[str] | None:

@@ -37,6 +37,7 @@ from .errors import ConfigError, DataError, quote
 from .loading import (
     MAX_EXAMPLES,
     SourceFile,
+    check_headers,
     check_required_columns,
     describe_problem,
     find_files,
@@ -44,7 +45,7 @@ from .loading import (
 )
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import TABLES, Column
+from .schema import TABLES, UNIQUE_KEYS, Column
 from .sql import CALENDAR
 from .targets import Targets
 
@@ -215,6 +216,7 @@ class SparkDataset:
     targets: Targets
     registry: Registry = field(default_factory=lambda: default_registry)
     cached: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # as Dataset.warnings (header spellings)
     _coverage: tuple | None = None
 
     engine = "spark"
@@ -366,7 +368,7 @@ def _cast(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | No
 
 
 def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, str],
-                      unique: str | None = None) -> str:
+                      unique: str | None = None, params: dict | None = None) -> str:
     """SELECT list of the canonical columns of one file, after checking every value (and
     that the ``unique`` column has no duplicates)."""
     check_required_columns(src, columns)
@@ -382,7 +384,7 @@ def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, 
         if bad:
             checks.append((col.name, bad, f"is not {good}"))
         if source_type is not None:
-            checks += value_rules(src.table, col, _ident(col.name))
+            checks += value_rules(src.table, col, _ident(col.name), params)
     duplicates = _run_checks(spark, src, raw_view, checks, unique)
     if duplicates:
         _report_duplicates(spark, src, raw_view, unique)
@@ -463,12 +465,14 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
     session.conf.set("spark.sql.session.timeZone", tz)
     session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     cached = []
+    warnings: list[str] = []
     for name, src in files.items():
+        warnings += check_headers(src)
         raw, columns = _read(session, src)
         raw_view = RAW_PREFIX + name
         raw.createOrReplaceTempView(raw_view)
-        unique = "interaction_id" if name == "interactions" and check_unique else None
-        select = _canonical_select(session, src, raw_view, columns, unique)
+        unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None
+        select = _canonical_select(session, src, raw_view, columns, unique, merged)
         table = session.sql(f"SELECT {select} FROM {raw_view}")
         if materialize if materialize is not None else src.format == "csv":
             table = table.cache()
@@ -477,4 +481,4 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
     targets_path = Path(targets) if targets else path / "targets.yaml"
     tgt = Targets.load(targets_path, reg) if targets or targets_path.exists() else Targets([], reg)
     return SparkDataset(path=path, spark=session, files=files, params=merged, targets=tgt,
-                        registry=reg, cached=cached)
+                        registry=reg, cached=cached, warnings=warnings)
