@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import check_by, compute_measures
-from .errors import ConfigError, PeriodError
+from .errors import ConfigError, PeriodError, quote
 from .formulas import kpi_frame
 from .loading import wait_kpis
 from .periods import GRAINS, Period
@@ -39,7 +39,7 @@ def _check_variant(data, variant):
         return
     names = {v for k in data.registry.kpis.values() for v in k.variants}
     if variant not in names:
-        raise ConfigError(f"unknown variant {variant!r}; choose one of {', '.join(sorted(names))}")
+        raise ConfigError(f"unknown variant {quote(variant)}; choose one of {', '.join(sorted(names))}")
 
 
 def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ...],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .dialects import DUCKDB, Dialect
-from .errors import DataError, KpitoolsError
+from .errors import DataError, KpitoolsError, quote
 from .periods import Period
 from .registry import SOURCE_TABLE, Registry
 from .sql import CALENDAR, DIMENSIONS, QUERIES, SOURCE_DIMENSIONS, TIME_DIMENSIONS, Scope
@@ -65,9 +65,9 @@ def check_by(by) -> tuple[str, ...]:
     for b in by:
         if b not in DIMENSIONS + TIME_DIMENSIONS:
             raise KpitoolsError(
-                f"cannot group by {b!r}; choose from {', '.join(DIMENSIONS + TIME_DIMENSIONS)}")
+                f"cannot group by {quote(b)}; choose from {', '.join(DIMENSIONS + TIME_DIMENSIONS)}")
     if len(set(by)) != len(by):
-        raise KpitoolsError(f"a dimension is repeated in --by {','.join(by)}")
+        raise KpitoolsError(f"a dimension is repeated in --by {quote(','.join(by))}")
     return by
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, UnknownKpiError
+from .errors import ConfigError, UnknownKpiError, quote
 
 UNITS = ("count", "fraction", "seconds", "score", "nps", "currency")
 DIRECTIONS = ("higher", "lower", "band", "none")
@@ -132,7 +132,7 @@ class Registry(Mapping):
             return self.kpis[kpi_id]
         except KeyError:
             raise UnknownKpiError(
-                f"unknown KPI {kpi_id!r}; known KPIs: {', '.join(self.kpis)}"
+                f"unknown KPI {quote(kpi_id)}; known KPIs: {', '.join(self.kpis)}"
             ) from None
 
     def __iter__(self) -> Iterator[str]:

@@ -309,3 +309,12 @@ def test_gate_fails_when_only_the_loader_refuses(folder, capsys):
     assert code == 1 and report["ok"] is False
     assert "'Resolved' should be spelled 'resolved'" in report["load_error"]
     assert any(r["check"] == "loader_accepts" and r["success"] is False for r in report["results"])
+
+
+@pytest.mark.parametrize("option", ["--variant", "--by", "--kpi"])
+def test_long_option_values_are_cut_in_messages(folder, capsys, option):
+    code, _, err = run(capsys, "kpis", "--data", str(folder), "--period", PERIOD,
+                       option, "z" * 5000)
+    line = one_error(err)
+    # the quoted value is cut to 60 characters; the rest is the fixed list of allowed values
+    assert code == 2 and "z" * 58 not in line and "z" * 57 + "..." in line
