@@ -9,8 +9,9 @@ Two parts:
   process.
 
 Every case must end in a clean success (strict JSON on stdout) or exactly one ``error:`` line
-and a non-zero exit — never a traceback — within a time bound, with short messages, and
-leave its input files byte for byte as they were.
+and a non-zero exit — never a traceback — within a time bound (and, for the processes, a
+6 GiB address-space limit), with short messages, and leave its input files byte for byte as
+they were.
 
 Deterministic: hypothesis runs derandomized with a fixed example budget and no example
 database. Set ``KPITOOLS_ADVERSARIAL_TABLE=path`` to write the outcome table of a run.
@@ -23,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -265,12 +267,20 @@ CASES = [
 ]
 
 
+MEMORY_LIMIT = 6 << 30  # address space per case: a blow-up fails the case instead of the machine
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def python_m_kpitools(argv: list[str], timeout: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "False",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]),
                                           os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, "-m", "kpitools", *argv], capture_output=True,
-                          text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL,
+                          preexec_fn=_limit_memory)
 
 
 @pytest.mark.parametrize(("name", "spoil", "argv", "expected", "words"), CASES,
