@@ -65,3 +65,17 @@ def test_issue_types_table_bounded_with_pooled_aht(ctx):
     assert "All other 3 issue types" in other
     # pooled AHT = (3·1300 + 2·1400 + 1·1500) / 6 = 8200 / 6 = 1366.7 s -> 22:47
     assert "22:47" in other
+
+
+def test_one_group_over_the_limit_is_shown_not_pooled():
+    import pandas as pd
+
+    # 13 queues: pooling the smallest alone would hide its name and save no row
+    frame = pd.DataFrame({"queue": [f"q{k:02d}" for k in range(13)], "kpi": "contact_volume",
+                          "value": [float(20 - k) for k in range(13)]})
+    top, rest = top_groups(frame, "queue")
+    assert len(top) == 13 and rest == []
+    frame14 = pd.concat([frame, pd.DataFrame({"queue": ["q13"], "kpi": "contact_volume",
+                                              "value": [1.0]})])
+    top, rest = top_groups(frame14, "queue")
+    assert len(top) == MAX_GROUPS and rest == ["q12", "q13"]

@@ -35,13 +35,15 @@ def top_groups(frame: pd.DataFrame, dim: str, volume_kpi: str = "contact_volume"
     """(the ``n`` groups with the highest ``volume_kpi``, every other group), as text.
 
     Ties are broken by name so the split is deterministic; groups without a volume value
-    come last."""
+    come last. One group over ``n`` is shown rather than pooled alone."""
     keys = frame[dim].astype(str)
     volume = (frame.loc[frame["kpi"] == volume_kpi, "value"]
               .groupby(keys[frame["kpi"] == volume_kpi]).sum(min_count=1))
     order = pd.DataFrame({"group": sorted(set(keys))})
     order["volume"] = order["group"].map(volume).fillna(-math.inf)
     ranked = order.sort_values(["volume", "group"], ascending=[False, True])["group"].tolist()
+    if len(ranked) == n + 1:  # "All other 1 queue" would hide a name to save no row
+        return ranked, []
     return ranked[:n], ranked[n:]
 
 
