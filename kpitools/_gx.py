@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import functools
 import importlib
 import importlib.util
@@ -185,6 +186,10 @@ def load_suites(folder: str | None = None) -> dict[str, dict]:
             seen.add(meta["check"])
             if name in SUITE_NAMES[:6] and meta.get("frame", name) != name:
                 raise ConfigError(f"{where}: a table suite runs on its own table only")
+            if "max_days_after_today" in meta:
+                # "plausible date" moves with the calendar: the stored bound is a day count.
+                latest = dt.date.today() + dt.timedelta(days=int(meta["max_days_after_today"]))
+                exp.setdefault("kwargs", {})["max_value"] = f"{latest.isoformat()}T00:00:00"
         suites[name] = suite
     return suites
 

@@ -25,7 +25,7 @@ import pandas as pd
 from . import loading
 from .config import check_timezone
 from .errors import DataError
-from .schema import TABLES
+from .schema import EARLIEST_DATE, TABLES
 
 TYPED = ("timestamp", "date", "number", "integer", "bool")
 TRAILING_WEEKS = 8
@@ -176,8 +176,13 @@ def _keep(frame: pd.DataFrame, table: str, staged: Staged, derived: list[str]) -
 def coverage(staged: Staged) -> tuple[dt.date | None, dt.date | None]:
     if not staged.has("interactions"):
         return None, None
+    # Only plausible dates (the loader refuses others, and arrived_at_plausible reports them):
+    # one contact dated 0001-01-01 must not stretch the daily-volume frame over 2,000 years.
+    latest = dt.date.today() + dt.timedelta(days=366)
     first, last = staged.con.execute(
-        "SELECT CAST(MIN(arrived_at) AS DATE), CAST(MAX(arrived_at) AS DATE) FROM _dq_interactions"
+        "SELECT CAST(MIN(arrived_at) AS DATE), CAST(MAX(arrived_at) AS DATE) FROM _dq_interactions "
+        f"WHERE arrived_at >= TIMESTAMP '{EARLIEST_DATE} 00:00:00' "
+        f"AND arrived_at < TIMESTAMP '{latest.isoformat()} 00:00:00'"
     ).fetchall()[0]
     return first, last
 

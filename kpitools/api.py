@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .engine import check_by, compute_measures
-from .errors import ConfigError, PeriodError
+from .errors import ConfigError, PeriodError, quote
 from .formulas import kpi_frame
+from .loading import wait_kpis
 from .periods import GRAINS, Period
 from .stats import mean_interval, nps_interval, wilson
 from .targets import rag_status
@@ -38,7 +39,7 @@ def _check_variant(data, variant):
         return
     names = {v for k in data.registry.kpis.values() for v in k.variants}
     if variant not in names:
-        raise ConfigError(f"unknown variant {variant!r}; choose one of {', '.join(sorted(names))}")
+        raise ConfigError(f"unknown variant {quote(variant)}; choose one of {', '.join(sorted(names))}")
 
 
 def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ...],
@@ -54,7 +55,18 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     short_window = {p.label for p in periods
                     if last is not None and p.start <= last and dt.datetime.combine(p.end, dt.time.max) + window
                     > dt.datetime.combine(last, dt.time.max)}
-    keyed = measures.set_index(["period", *by]) if len(measures) else None
+    # One dict lookup per row: a .loc per row on a frame of thousands of groups was the
+    # slowest step of a review by queue (and grew with groups times rows).
+    keyed = None
+    if len(measures):
+        key_cols = ["period", *by]
+        keyed = {}
+        for m in measures.to_dict("records"):
+            keyed.setdefault(_group_key(m, key_cols), m)
+    # Periods holding contacts with a negative wait: wait-based KPIs there get no status.
+    bad_days = getattr(data, "distrusted_days", frozenset())
+    distrusted = {p.label for p in periods if any(p.start <= d <= p.end for d in bad_days)}
+    wait_based = set(wait_kpis(reg)) if distrusted else set()
     rows = []
     for rec in frame.to_dict("records"):
         kpi = reg[rec["kpi"]]
@@ -69,9 +81,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         input_note = input_note if isinstance(input_note, str) and input_note else None
         ci = (None, None)
         if value is not None and keyed is not None:
-            m = keyed.loc[tuple([rec["period"], *[rec[d] for d in by]])] if by else keyed.loc[rec["period"]]
-            if isinstance(m, pd.DataFrame):
-                m = m.iloc[0]
+            m = keyed[_group_key(rec, ["period", *by])]
             if kpi.ci == "wilson":
                 ci = wilson(rec["numerator"], rec["denominator"])
             elif kpi.ci == "nps":
@@ -90,16 +100,17 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             "warning": th.warning,
             "critical": th.critical,
             "direction": kpi.direction,
-            "status": None if small or input_note else rag_status(kpi.direction, value, th),
+            "status": None if small or input_note
+            or (kpi.id in wait_based and rec["period"] in distrusted)
+            else rag_status(kpi.direction, value, th),
             "ci_low": ci[0],
             "ci_high": ci[1],
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
             "currency": data.params.get("currency_symbol") if kpi.unit == "currency" else None,
-            "note": "; ".join(filter(None, [input_note, (
-                f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
-                f"of data ({last}): understated")
-                if kpi.id == "repeat_contact_rate" and rec["period"] in short_window else None,
+            "note": "; ".join(filter(None, [
+                input_note,
+                _note(kpi.id, rec["period"], short_window, window, last, wait_based, distrusted),
             ])) or None,
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
@@ -110,6 +121,22 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
     for col in ("status", "reason", "variant", "note", "currency"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
+
+
+def _group_key(rec: dict, cols: list[str]) -> tuple:
+    """A hashable group key; every missing value (None, NaN, NA) is the same None, since NaN
+    never equals itself and would miss its own dict entry."""
+    return tuple(None if pd.isna(rec[c]) else rec[c] for c in cols)
+
+
+def _note(kpi_id, period, short_window, window, last, wait_based, distrusted) -> str | None:
+    if kpi_id == "repeat_contact_rate" and period in short_window:
+        return (f"the {window.total_seconds() / 3600:g} h repeat window runs past the last day "
+                f"of data ({last}): understated")
+    if kpi_id in wait_based and period in distrusted:
+        return "not trusted: some contacts in this period were answered or abandoned before " \
+               "they arrived (negative wait); no status"
+    return None
 
 
 def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None = None,

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import decimal
-import json
 import math
 import sys
 
-from pandas import NaT as _NAT
-
-from .errors import KpitoolsError
+from . import strict_json
+from .errors import KpitoolsError, quote
+from .strict_json import finite_or_none
 
 EPILOG_KPIS = """examples:
   kpitools kpis --data data/demo --period 2026-W10
@@ -53,20 +51,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-06") from None
 
 
-def _json_value(v):
-    if v is None or v is _NAT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (dt.datetime, dt.date)):  # the interval dimension, date/time extra columns
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal):
-        return float(v)
-    if hasattr(v, "item"):  # numpy scalars
-        return _json_value(v.item())
-    return v
-
-
 # The machine contract of `kpitools kpis --format json` (README): the keys of every record,
 # with one key per --by dimension after "period".
 RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
@@ -75,11 +59,18 @@ RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator"
 
 
 def records(frame, by: tuple[str, ...] = ()) -> list[dict]:
-    """The machine contract of ``kpitools kpis --format json``: one record per KPI and group."""
+    """The machine contract of ``kpitools kpis --format json``: one record per KPI and group.
+
+    A value that is not a finite number becomes null with a ``reason`` saying so."""
     keys = [RECORD_KEYS[0], *by, *RECORD_KEYS[1:]]
     out = []
     for rec in frame.to_dict("records"):
-        out.append({k: _json_value(rec.get(k)) for k in keys})
+        row = {k: finite_or_none(rec.get(k)) for k in keys}
+        raw = rec.get("value")
+        if isinstance(raw, float) and math.isinf(raw):
+            row["status"] = None
+            row["reason"] = f"the value is not a finite number ({raw}); check the input data"
+        out.append(row)
     return out
 
 
@@ -109,11 +100,12 @@ def cmd_kpis(args) -> int:
                     timezone=args.timezone, targets=args.targets, warehouse=args.warehouse,
                     config=args.config)
     by = check_by(args.by, data)  # after loading: the data's own columns are dimensions too
+    for line in getattr(data, "warnings", ()):
+        print(f"warning: {line}", file=sys.stderr)
     frame = api.kpis(data, args.period, by=by, variant=args.variant,
                      kpis=args.kpi.split(",") if args.kpi else None)
     if args.format == "json":
-        # Serialised whole before writing: a value JSON cannot hold never leaves half a file.
-        print(json.dumps(records(frame, by), indent=2, default=str))
+        strict_json.dump(records(frame, by))
     elif args.format == "csv":
         cols = ["period", *by, "kpi", "value", "unit", "variant", "numerator", "denominator", "n",
                 "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]
@@ -384,6 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_os_error(exc: OSError) -> str:
+    """``<path>: <reason>`` (both paths for a failed rename or copy), never a traceback."""
+    reason = exc.strerror or exc.__class__.__name__
+    paths = [quote(p, 200) for p in (exc.filename, exc.filename2) if p is not None]
+    if not paths:
+        return f"{reason} ({quote(str(exc), 200)})"
+    return f"{' -> '.join(paths)}: {reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -397,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if exc.__class__.__name__ == "ValidationFailed" else 2
     except BrokenPipeError:  # `kpitools kpis … | head`
         return 0
+    except OSError as exc:
+        # Last resort: a path the user gave that cannot be read or written (permissions, a
+        # file where a folder should be, a full disk). The causes we know are caught at their
+        # source with better words; this keeps any other one to one line naming the path.
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

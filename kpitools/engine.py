@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .dialects import DUCKDB, Dialect
-from .errors import DataError, KpitoolsError
+from .errors import DataError, KpitoolsError, quote
 from .periods import Period
 from .registry import SOURCE_TABLE, Registry, needs_columns_reason
 from .sql import BUILT_IN_DIMENSIONS, CALENDAR, QUERIES, RESERVED_NAMES, Scope, supports
@@ -70,11 +70,6 @@ RECORD_KEYS = frozenset({
     "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", "note",
     "warning", "critical", "direction", "change", "change_note", "against",
 })
-_MAX_NAME = 40
-
-
-def _shown(name: str) -> str:
-    return repr(name if len(name) <= _MAX_NAME else name[:_MAX_NAME - 3] + "...")
 
 
 def _unusable_reason(name: str, registry: Registry | None) -> str | None:
@@ -111,12 +106,12 @@ def check_by(by, data=None, *, extra=()) -> tuple[str, ...]:
             continue
         if data is not None and b in data.extra_columns:
             why = _unusable_reason(b, data.registry)
-            raise KpitoolsError(f"cannot group by {_shown(b)}: the interactions column has a "
+            raise KpitoolsError(f"cannot group by {quote(b)}: the interactions column has a "
                                 f"name {why}; rename it in the data")
         hint = "" if data is not None else " or an extra column of interactions"
-        raise KpitoolsError(f"cannot group by {_shown(b)}; choose from {', '.join(allowed)}{hint}")
+        raise KpitoolsError(f"cannot group by {quote(b)}; choose from {', '.join(allowed)}{hint}")
     if len(set(by)) != len(by):
-        raise KpitoolsError(f"a dimension is repeated in --by {','.join(by)}")
+        raise KpitoolsError(f"a dimension is repeated in --by {quote(','.join(by))}")
     return by
 
 

@@ -7,6 +7,15 @@ is wrong (file, column, row, value, period, KPI id) and, where possible, what wo
 
 from __future__ import annotations
 
+QUOTE_LIMIT = 60
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of a value as text, cut to ``limit`` characters: messages never echo
+    unbounded input (a 5 MB cell must not become a 5 MB error line)."""
+    text = "" if value is None else str(value)
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
 
 class KpitoolsError(Exception):
     """Base class of every error kpitools raises on purpose."""

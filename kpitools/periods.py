@@ -17,9 +17,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import PeriodError
+from .errors import PeriodError, quote
 
 GRAINS = ("day", "week", "month", "quarter")
+# Years a label may name. Reviews look back up to two years and one period ahead, so the
+# calendar must have room on both sides (Python dates end at 9999); contacts before 2000 are
+# refused by the loader anyway.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 _PATTERNS = {
     "day": re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
@@ -46,6 +50,11 @@ class Period:
             m = pattern.match(text)
             if not m:
                 continue
+            if not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
+                raise PeriodError(
+                    f"period {quote(text)} is outside the years kpitools handles "
+                    f"({FIRST_YEAR} to {LAST_YEAR}); use a label such as 2026-W10"
+                )
             try:
                 if grain == "day":
                     day = dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -57,9 +66,9 @@ class Period:
                     return cls.containing(dt.date(int(m[1]), int(m[2]), 1), "month")
                 return cls.containing(dt.date(int(m[1]), 3 * int(m[2]) - 2, 1), "quarter")
             except ValueError as exc:
-                raise PeriodError(f"period {text!r} is not a real {grain}: {exc}") from None
+                raise PeriodError(f"period {quote(text)} is not a real {grain}: {exc}") from None
         raise PeriodError(
-            f"cannot read period label {text!r}; use a day 2026-03-02, an ISO week 2026-W10, "
+            f"cannot read period label {quote(text)}; use a day 2026-03-02, an ISO week 2026-W10, "
             "a month 2026-03 or a quarter 2026-Q1"
         )
 

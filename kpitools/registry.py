@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, UnknownKpiError
+from .errors import ConfigError, UnknownKpiError, quote
 from .schema import TABLES
 from .sqlexpr import expression_identifiers
 
@@ -217,7 +217,7 @@ class Registry(Mapping):
             return self.kpis[kpi_id]
         except KeyError:
             raise UnknownKpiError(
-                f"unknown KPI {kpi_id!r}; known KPIs: {', '.join(self.kpis)}"
+                f"unknown KPI {quote(kpi_id)}; known KPIs: {', '.join(self.kpis)}"
             ) from None
 
     def __iter__(self) -> Iterator[str]:

@@ -169,3 +169,21 @@ def extra_columns(table: str, names) -> list[str]:
             seen.add(name.lower())
             out.append(name)
     return out
+# Scales a score must lie on (inclusive); a value outside cannot be real (a CSAT of 6 on a
+# 1–5 scale would otherwise be counted as satisfied).
+SCALES = {
+    ("surveys", "csat"): (1, 5),
+    ("surveys", "nps"): (0, 10),
+    ("surveys", "ces"): (1, 7),
+    ("qa", "score"): (0, 100),
+}
+
+# Timestamps and dates a contact-center record can plausibly carry: none before 2000, none
+# more than a year ahead of today (see kpitools.loading.value_rules). Hire dates are exempt:
+# a long-serving agent may have joined before 2000.
+EARLIEST_DATE = "2000-01-01"
+UNDATED_COLUMNS = {("agents", "hire_date")}
+
+# Each table's key: a repeated key double-counts (a roster with an agent twice assigns that
+# agent's contacts to a team twice).
+UNIQUE_KEYS = {"interactions": "interaction_id", "agents": "agent_id"}

@@ -33,11 +33,11 @@ import pandas as pd
 
 from .config import DEFAULTS, CenterConfig, dataset_settings
 from .dialects import SPARK
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, quote
 from .loading import (
     MAX_EXAMPLES,
     SourceFile,
-    _quote,
+    check_headers,
     check_required_columns,
     describe_problem,
     find_files,
@@ -46,7 +46,7 @@ from .loading import (
 from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import TABLES, Column, extra_columns
+from .schema import TABLES, UNIQUE_KEYS, Column, extra_columns
 from .sql import CALENDAR, DAYS_WITH_CONTACTS
 from .targets import Targets
 
@@ -218,6 +218,7 @@ class SparkDataset:
     registry: Registry = field(default_factory=lambda: default_registry)
     cached: list = field(default_factory=list)
     config: CenterConfig = DEFAULTS
+    warnings: list[str] = field(default_factory=list)  # as Dataset.warnings (header spellings)
     _days: frozenset | None = None
 
     engine = "spark"
@@ -385,7 +386,7 @@ def _cast(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | No
 
 
 def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, str],
-                      unique: str | None = None) -> str:
+                      unique: str | None = None, params: dict | None = None) -> str:
     """SELECT list of the canonical columns of one file, after checking every value (and
     that the ``unique`` column has no duplicates)."""
     check_required_columns(src, columns)
@@ -401,7 +402,7 @@ def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, 
         if bad:
             checks.append((col.name, bad, f"is not {good}"))
         if source_type is not None:
-            checks += value_rules(src.table, col, _ident(col.name))
+            checks += value_rules(src.table, col, _ident(col.name), params)
     # The data's own columns (priority, segment …), kept with their type (CSV: text).
     selects += [f"{_ident(name)} AS {_ident(name)}" for name in extra_columns(src.table, columns)]
     duplicates = _run_checks(spark, src, raw_view, checks, unique)
@@ -446,7 +447,7 @@ def _report_duplicates(spark, src: SourceFile, raw_view: str, column: str) -> No
         f"SELECT CAST({col} AS STRING), COUNT(*) FROM {raw_view} "
         f"GROUP BY {col} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT {MAX_EXAMPLES}"
     ).collect()
-    examples = ", ".join(f"{_quote(v)} x{n}" for v, n in dup)
+    examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
     raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
 
 
@@ -479,12 +480,14 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
     session.conf.set("spark.sql.session.timeZone", tz)
     session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     cached = []
+    warnings: list[str] = []
     for name, src in files.items():
+        warnings += check_headers(src)
         raw, columns = _read(session, src)
         raw_view = RAW_PREFIX + name
         raw.createOrReplaceTempView(raw_view)
-        unique = "interaction_id" if name == "interactions" and check_unique else None
-        select = _canonical_select(session, src, raw_view, columns, unique)
+        unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None
+        select = _canonical_select(session, src, raw_view, columns, unique, merged)
         table = session.sql(f"SELECT {select} FROM {raw_view}")
         if materialize if materialize is not None else src.format == "csv":
             table = table.cache()
@@ -492,4 +495,4 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
         table.createOrReplaceTempView(name)
     return SparkDataset(path=path, spark=session, files=files, params=merged,
                         targets=settings.targets, registry=reg, cached=cached,
-                        config=settings.config)
+                        config=settings.config, warnings=warnings)

@@ -31,7 +31,6 @@ cannot be read at all becomes a critical ``readable_file`` record.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _gx
+from . import _gx, strict_json
 from . import _validation_data as vd
 from .config import load_config
 from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
@@ -135,8 +134,7 @@ class ValidationReport:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, indent=2)
-                fh.write("\n")
+                strict_json.dump(self.to_dict(), fh)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -183,7 +181,7 @@ class ValidationReport:
             if r["column"]:
                 where += f".{r['column']}"
             count = r["unexpected_count"]
-            if r["expectation"] == "readable_file":
+            if r["expectation"] in ("readable_file", "loader_accepts"):
                 size = ""
             elif count is None:
                 size = " — could not be evaluated"
@@ -197,7 +195,7 @@ class ValidationReport:
             if r.get("override"):
                 o = r["override"]
                 lines.append(f"         lowered from {o['original_severity']} by {o['source']}: {o['reason']}")
-            if r["expectation"] == "readable_file":
+            if r["expectation"] in ("readable_file", "loader_accepts"):
                 lines.append(f"         {r['description']}")
             else:
                 lines.append(f"         expected: {r['description']}")
@@ -326,6 +324,11 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
                     _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
         report.timings["gx_validate"] = time.perf_counter() - t2
         apply_quality_overrides(report, cfg)
+        if report.load_error and report.ok:
+            # Every stored check passed on the lenient read, yet the loader refuses the data
+            # (a duplicated header, a date far from the rest …): kpis and reviews cannot run
+            # on it, so the gate must not pass.
+            report.results.append(_loader_record(report.load_error))
     finally:
         if on_spark:
             staged.close()
@@ -410,6 +413,13 @@ def _unreadable_record(table: str | None, message: str) -> dict:
             "error": None}
 
 
+def _loader_record(message: str) -> dict:
+    rec = _unreadable_record(None, "the loader accepts the data (it refused it: see load_error, "
+                                   f"{len(message.splitlines())} problem(s))")
+    rec.update(suite="data", check="loader_accepts", expectation="loader_accepts")
+    return rec
+
+
 def _fill(rec: dict, raw: dict, exp: dict) -> None:
     res = raw["result"]
     rec["success"] = raw["success"]
@@ -472,13 +482,11 @@ def run_cli(args) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst
         message = f"the data-quality gate could not run: {type(exc).__name__}: {exc}"
         if fmt == "json":
-            json.dump({"ok": False, "error": message, "results": []}, sys.stdout, indent=2)
-            print()
+            strict_json.dump({"ok": False, "error": message, "results": []})
         print(f"error: {message}", file=sys.stderr)
         return 1
     if fmt == "json":
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        print()
+        strict_json.dump(report.to_dict())
     else:
         print(report.format_text())
     return 0 if report.ok else 1

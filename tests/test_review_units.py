@@ -271,6 +271,9 @@ def test_issue_types_with_odd_names_and_too_many_for_a_chart(tmp_path):
     ctx = open_review("weekly", period="2026-W10", data_dir=str(write_data(tmp_path / "d", interactions=rows)),
                       run_gate=False)
     html = str(section_issue_types(ctx))
-    assert "The 20 issue types with the most handled contacts; the table lists all 30." in html
+    assert "The 20 issue types with the most handled contacts, of 30." in html
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html and "<b>bold</b>" not in html
-    assert html.count('<tr><td class="kpi">') == 30
+    # the table is bounded (issue 14): the 12 types with the most handled contacts, then one
+    # pooled row for the other 18
+    assert html.count('<tr><td class="kpi">') == 12
+    assert "All other 18 issue types" in html

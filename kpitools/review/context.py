@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..api import kpis, kpis_for_periods
 from ..api import load as load_engine
-from ..errors import DataError, PeriodError
+from ..errors import DataError, PeriodError, quote
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
 from .commentary import Commentary, read_commentary
@@ -99,7 +99,7 @@ def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
     if p.grain != cadence.grain:
         raise PeriodError(
             f"the {cadence.name} review needs a {cadence.grain} label such as "
-            f"{LABEL_EXAMPLES[cadence.grain]}, not {label!r}"
+            f"{LABEL_EXAMPLES[cadence.grain]}, not {quote(label)}"
         )
     if p.end < first or p.start > last:
         raise PeriodError(f"{p.label} is outside the data, which runs from {first} to {last}")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..formatting import fmt_change, fmt_value
 from ..stats import wilson
+from .bounded import listed
 from .changes import is_better, is_material, materiality
 
 EFFICIENCY_KPI = "aht"
@@ -128,11 +129,16 @@ def evaluate_guardrail(ctx) -> GuardrailResult:
         if key == "baseline":
             continue
         by_queue = ctx.by("queue", "previous" if key == "previous" else "last_year")
-        for queue, sub in by_queue[by_queue["kpi"].isin(kpis)].groupby("queue"):
-            hit = _check({r["kpi"]: r for r in sub.to_dict("records")})
+        # One pass over the rows (a filter or to_dict per queue made this grow with queues²).
+        per_queue: dict[str, dict[str, dict]] = {}
+        for r in by_queue[by_queue["kpi"].isin(kpis)].to_dict("records"):
+            per_queue.setdefault(str(r["queue"]), {})[r["kpi"]] = r
+        for queue in sorted(per_queue):
+            rows_q = per_queue[queue]
+            hit = _check(rows_q)
             if hit:
-                result.findings.append(Finding(str(queue), words, sub["compare_period"].iloc[0],
-                                               *hit))
+                compare_period = next(iter(rows_q.values()))["compare_period"]
+                result.findings.append(Finding(queue, words, compare_period, *hit))
     result.table = pd.concat(tables, ignore_index=True) if tables else None
     result.fired = bool(result.findings)
     return result
@@ -160,8 +166,9 @@ def finding_sentence(f: Finding) -> str:
 def summary_sentence(result: GuardrailResult) -> str:
     """How many comparisons fired and where (the section lists each one)."""
     n = len(result.findings)
-    scopes = sorted({f.scope for f in result.findings})
+    scopes, more = listed(sorted({f.scope for f in result.findings}, key=lambda s: (s != "All contacts", s)))
     where = ", ".join("the whole center" if s == "All contacts" else f"the {s} queue" for s in scopes)
+    where += f" and {more:,} more queues" if more else ""
     return (f"The guardrail fired on {n} comparison{'s' if n != 1 else ''}, in {where}: handle time "
             "fell while resolution, satisfaction or repeat contacts got worse.")
 
@@ -173,7 +180,8 @@ def headline(result: GuardrailResult, grain: str) -> str:
                 "resolution, satisfaction or repeat contacts.")
     where = ""
     if result.queues:
-        where = " (" + ", ".join(result.queues) + ")"
+        named, more = listed(result.queues)
+        where = " (" + ", ".join(named) + (f" and {more:,} more queues" if more else "") + ")"
     return ("Warning: handle time is improving at the customer's expense" + where + ". "
             "Shorter contacts are leaving problems unresolved; check whether handle-time "
             "targets are cutting contacts short before celebrating the AHT figure.")

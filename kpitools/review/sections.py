@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import __version__
 from ..formatting import fmt_change, fmt_value
 from ..formulas import describe_terms
-from . import charts, dq
+from . import bounded, charts, dq
 from .cadence import SECTIONS
 from .changes import is_better
 from .commentary import render_markdown
@@ -266,21 +266,30 @@ BREAKDOWN_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", 
 
 
 def _breakdown_table(ctx, dim: str) -> str:
+    """The groups with the most contacts, the rest pooled in one row, then the total."""
     frame = ctx.by(dim)
     kpis = [k for k in BREAKDOWN_KPIS if k in ctx.registry]
-    groups = (frame[frame["kpi"] == "contact_volume"].sort_values("value", ascending=False)[dim]
-              .dropna().astype(str).tolist())
+    top, rest = bounded.top_groups(frame, dim)
+    by_group = bounded.rows_by_group(frame, dim, top)
     rows = []
-    for grp in groups:
-        sub = {r["kpi"]: r for r in frame[frame[dim].astype(str) == grp].to_dict("records")}
+    for grp in top:
+        sub = by_group.get(grp, {})
         rows.append([f'<td class="kpi">{esc(grp.replace("_", " "))}</td>']
                     + [_glyph_cell(sub.get(k), with_change=True) for k in kpis])
+    note = ""
+    if rest:
+        label = bounded.other_label(dim, len(rest))
+        other = bounded.pooled_rows(frame, dim, rest, ctx.registry, label)
+        rows.append([f'<td class="kpi other">{esc(label)}</td>']
+                    + [_glyph_cell(other.get(k), with_change=True) for k in kpis])
+        note = f'<p class="note">{esc(bounded.bounded_note(dim, len(top), len(rest)))}</p>'
     total = {r["kpi"]: r for r in ctx.vs_previous.to_dict("records")}
     rows.append(['<td class="kpi total">All</td>'] + [_glyph_cell(total.get(k), True) for k in kpis])
     short = {"contact_volume": "Contacts", "service_level": "Service level", "abandonment_rate": "Abandon",
              "asa": "ASA", "aht": "AHT", "fcr": "FCR", "repeat_contact_rate": "Repeat", "csat": "CSAT"}
     head = [dim.replace("_", " ").capitalize()] + [short.get(k, ctx.kpi_label(k)) for k in kpis]
-    return table(head, rows, css="breakdown", colgroup=["16%"] + [f"{84 / len(kpis):.1f}%"] * len(kpis))
+    return table(head, rows, css="breakdown",
+                 colgroup=["16%"] + [f"{84 / len(kpis):.1f}%"] * len(kpis)) + note
 
 
 def section_breakdowns(ctx) -> Block:
@@ -299,22 +308,33 @@ def section_issue_types(ctx) -> Block:
         return _section(ctx, "issue_types", '<p class="note">No handled contacts with an issue type.</p>')
     fig, alt = charts.issue_type_bars(f, ctx.registry)
     rows = []
-    fcr = {r["issue_type"]: r for r in f[f["kpi"] == "fcr"].to_dict("records")}
-    vol = {r["issue_type"]: r for r in f[f["kpi"] == "handled"].to_dict("records")}
-    for r in aht.sort_values("value", ascending=False).to_dict("records"):
-        it = r["issue_type"]
-        rows.append([f'<td class="kpi">{esc(str(it).replace("_", " "))}</td>',
-                     f'<td class="num">{esc(fmt_value(vol.get(it, {}).get("value"), "count"))}</td>',
+    top, rest = bounded.top_groups(f, "issue_type", volume_kpi="handled")
+    by_type = bounded.rows_by_group(f, "issue_type", top)
+    shown = aht[aht["issue_type"].astype(str).isin(set(top))]
+    for r in shown.sort_values("value", ascending=False).to_dict("records"):
+        it = str(r["issue_type"])
+        rows.append([f'<td class="kpi">{esc(it.replace("_", " "))}</td>',
+                     f'<td class="num">{esc(fmt_value(by_type[it].get("handled", {}).get("value"), "count"))}</td>',
                      _glyph_cell(r, True), f'<td class="tgt">{esc(target_text(r))}</td>',
-                     _glyph_cell(fcr.get(it), True)])
+                     _glyph_cell(by_type[it].get("fcr"), True)])
+    note = ""
+    if rest:
+        label = bounded.other_label("issue_type", len(rest))
+        other = bounded.pooled_rows(f, "issue_type", rest, ctx.registry, label)
+        rows.append([f'<td class="kpi other">{esc(label)}</td>',
+                     f'<td class="num">{esc(fmt_value((other.get("handled") or {}).get("value"), "count"))}</td>',
+                     _glyph_cell(other.get("aht"), True), '<td class="tgt">–</td>',
+                     _glyph_cell(other.get("fcr"), True)])
+        note = (f'<p class="note">'
+                f'{esc(bounded.bounded_note("issue_type", len(top), len(rest), by="handled contacts"))}</p>')
     tbl = table(["Issue type", "Handled", "AHT", "AHT target", "FCR"], rows, css="issues",
                 colgroup=["30%", "14%", "20%", "16%", "20%"])
     src = (f"AHT targets by issue type come from {esc(ctx.targets_file.name)}."
            if ctx.targets_file else "No targets file: every issue type has the catalogue's AHT target.")
     n_types = len(aht)
-    cap = (f"The {charts.MAX_BARS} issue types with the most handled contacts; the table lists all {n_types}."
+    cap = (f"The {charts.MAX_BARS} issue types with the most handled contacts, of {n_types:,}."
            if n_types > charts.MAX_BARS else "")
-    return _section(ctx, "issue_types", charts.to_html(fig, alt, cap) + tbl
+    return _section(ctx, "issue_types", charts.to_html(fig, alt, cap) + tbl + note
                     + f'<p class="note">{src}</p>' + _glyph_legend())
 
 
@@ -346,14 +366,24 @@ def section_cost_workforce(ctx) -> Block:
         reason = (total or {}).get("reason") or "no cost data"
         parts.append(f'<p class="note">Cost per contact is not available: {esc(reason)}.</p>')
     else:
+        top, rest = bounded.top_groups(q, "queue", volume_kpi="handled")
+        shown = cost[cost["queue"].astype(str).isin(set(top))]
         rows = [[f'<td class="kpi">{esc(str(r["queue"]).replace("_", " "))}</td>', value_cell(r),
-                 change_cell(r, _better(r))] for r in cost.sort_values("value").to_dict("records")
+                 change_cell(r, _better(r))] for r in shown.sort_values("value").to_dict("records")
                 if not missing(r.get("value"))]
+        if rest:
+            label = bounded.other_label("queue", len(rest))
+            other = bounded.pooled_rows(q, "queue", rest, ctx.registry, label).get("cost_per_contact")
+            if other:
+                rows.append([f'<td class="kpi other">{esc(label)}</td>', value_cell(other),
+                             change_cell(other, _better(other))])
         rows.append(['<td class="kpi total">All</td>', value_cell(total), change_cell(total, _better(total))])
         parts.append("<h3>Cost per handled contact</h3>" + table(
             ["Queue", ctx.label, f"vs {ctx.previous.label}"], rows, css="cost", colgroup=["40%", "30%", "30%"]))
         parts.append('<p class="note">Costs are spread pro rata by day; costs without a queue are shared '
                      "out by each queue's share of handled contacts.</p>")
+        if rest:
+            parts.append(f'<p class="note">{esc(bounded.bounded_note("queue", len(top), len(rest), by="handled contacts"))}</p>')
     agents = ctx.agents
     if agents.empty or agents["value"].notna().sum() == 0:
         parts.append('<p class="note">Occupancy and utilization need the agent_activity table, which is not in the data.</p>')
@@ -406,7 +436,8 @@ def section_guardrail(ctx) -> Block:
         shown = sorted(g.findings, key=lambda f: f.scope != "All contacts")
         lines = [finding_sentence(f) for f in shown[:4]]
         if len(shown) > 4:
-            lines.append("Also: " + "; ".join(f"{f.scope} against {f.against}" for f in shown[4:]) + ".")
+            also, more = bounded.listed([f"{f.scope} against {f.against}" for f in shown[4:]])
+            lines.append("Also: " + "; ".join(also) + (f"; and {more:,} more" if more else "") + ".")
         parts.append(bullets(lines))
     parts.append("</div>")
     if g.table is not None and len(g.table):
