@@ -3,7 +3,7 @@
 A center with 2,000 queues must not get a 2,000-row breakdown (nor a review whose time grows
 with queues squared). Tables show the ``MAX_GROUPS`` groups with the most contacts, then one
 "All other N queues" row whose KPIs are ratios of the *summed* measures of those groups —
-never an average of their ratios (SPEC §4) — so the pooled row is a true KPI of the rest.
+never an average of their ratios — so the pooled row is a true KPI of the rest.
 The full table goes to a CSV export (:func:`full_table_name`).
 """
 
@@ -26,8 +26,12 @@ def plural(dim: str, n: int) -> str:
 
 
 def full_table_name(dim: str) -> str:
-    """The file name of the full (unbounded) breakdown next to the review."""
-    return f"breakdown-by-{dim.replace('_', '-')}.csv"
+    """Where the full (unbounded) breakdown is: the review's ``…-<table>.csv`` file and the
+    workbook sheet of that name (kpitools.review.tables writes both)."""
+    from .tables import BREAKDOWN_TABLES
+
+    table = BREAKDOWN_TABLES.get(dim, dim)
+    return f"the {table} CSV file and workbook sheet next to this review"
 
 
 def top_groups(frame: pd.DataFrame, dim: str, volume_kpi: str = "contact_volume",
@@ -106,7 +110,7 @@ def bounded_note(dim: str, shown: int, pooled: int, by: str = "contacts") -> str
     """The sentence under a bounded table (plain text; the caller escapes it)."""
     return (f"The {shown} {plural(dim, shown)} with the most {by}; the other {pooled:,} are "
             f"pooled in one row (ratios of their summed counts, no status). "
-            f"Full table in {full_table_name(dim)}.")
+            f"Full table: {full_table_name(dim)}.")
 
 
 def listed(items: list[str], limit: int = MAX_LISTED) -> tuple[list[str], int]:

@@ -24,6 +24,9 @@ from . import dq
 from .heat import WEEKDAYS
 
 SUMMARY_FILE = "summary.json"
+# The complete breakdown tables, by dimension: the review pages show only the largest groups
+# (kpitools.review.bounded) and point here.
+BREAKDOWN_TABLES = {"queue": "queues", "channel": "channels", "issue_type": "issue_types"}
 # Columns of every KPI table, in order; `target` is the single target, `target_low` and
 # `target_high` the band of a band KPI (occupancy, utilization).
 KPI_COLUMNS = ["kpi", "label", "unit", "variant", "direction", "value", "target", "target_low",
@@ -103,9 +106,7 @@ def review_tables(ctx) -> dict[str, pd.DataFrame]:
     tables = {
         "scorecard": scorecard_table(ctx),
         "service_level_variants": kpi_table(ctx.variants),
-        "queues": kpi_table(ctx.by("queue"), ("queue",)),
-        "channels": kpi_table(ctx.by("channel"), ("channel",)),
-        "issue_types": kpi_table(ctx.by("issue_type"), ("issue_type",)),
+        **{name: kpi_table(ctx.by(dim), (dim,)) for dim, name in BREAKDOWN_TABLES.items()},
         "heatmap": heat_table(ctx),
         "triggers": trigger_table(ctx),
     }
