@@ -3,6 +3,7 @@ observations, heat map. Expected values are worked out by hand in the comments."
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 from conftest import contact, write_data
 
 import kpitools
+from kpitools import explore
+from kpitools.cli import main
 from kpitools.errors import DataError
 from kpitools.formatting import fmt_change, fmt_value
 from kpitools.review import CADENCES, comparison, open_review, parse_commentary, render_markdown
@@ -87,15 +90,24 @@ def trap_data(tmp_path_factory):
     return open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
 
 
-def test_comparison_agrees_with_kpitools_compare(trap_data):
+def test_comparison_agrees_with_kpitools_compare(trap_data, capsys):
+    """The review's context, the CLI (kpis --compare), explore and kpitools.compare give the
+    same changes, intervals and significance for the same periods."""
     ctx = trap_data
     for against, other in (("previous", ctx.previous), ("last_year", ctx.last_year)):
         mine = comparison(ctx.totals, ctx.period, other, ctx.coverage).set_index("kpi")
         theirs = kpitools.compare(ctx.data, ctx.label, against=against).set_index("kpi")
+        notebook = explore.compare_periods(ctx.data, ctx.label, against).set_index("kpi")
+        assert main(["kpis", "--data", str(ctx.data_dir), "--period", ctx.label, "--compare",
+                     against, "--format", "json"]) == 0
+        cli = pd.DataFrame(json.loads(capsys.readouterr().out)).set_index("kpi")
+        assert against == "last_year" or theirs["significant"].notna().any()
         for kpi in theirs.index:
-            for col in ("value", "compare_value", "change"):
-                a, b = mine.loc[kpi, col], theirs.loc[kpi, col]
-                assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b), (against, kpi, col)
+            for col in ("value", "compare_value", "change", "change_low", "change_high",
+                        "significant"):
+                b = theirs.loc[kpi, col]
+                for a in (mine.loc[kpi, col], notebook.loc[kpi, col], cli.loc[kpi, col]):
+                    assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b), (against, kpi, col)
             if against == "previous":
                 a, b = mine.loc[kpi, "change_note"], theirs.loc[kpi, "change_note"]
                 assert (pd.isna(a) and pd.isna(b)) or a == b, kpi
