@@ -89,6 +89,7 @@ def cmd_kpis(args) -> int:
     from . import api
     from .engine import check_by
     from .formatting import fmt_target, fmt_value
+    from .targets import Thresholds, status_text
 
     by = check_by(args.by)
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
@@ -109,9 +110,13 @@ def cmd_kpis(args) -> int:
     else:
         rows = []
         directions = {k.id: k.direction for k in data.registry.kpis.values()}
-        for rec in records(frame, by, extra):
+        for rec, full in zip(records(frame, by, extra), frame.to_dict("records"), strict=True):
             rec = {k: ("" if v is None else v) for k, v in rec.items()}
-            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"])
+            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"],
+                              against=rec["target"] or None)
+            if rec["status"]:  # words, not colours: On target, Within tolerance, Off target …
+                rec["status"] = status_text(full["direction"], full["value"], Thresholds(
+                    full["target"], full["warning"], full["critical"]))
             if rec["small_sample"] and rec["value"] != "":
                 value += " (n too small)"
             rows.append([*(str(rec[d]) for d in by), rec["label"] + (f" [{rec['variant']}]" if rec["variant"] else ""),

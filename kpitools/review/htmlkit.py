@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass
 
 from ..formatting import fmt_change, fmt_target, fmt_value
+from ..targets import Thresholds, within_tolerance
 
 RAG_TEXT = {"green": "● On target", "amber": "▲ Off target", "red": "■ Critical"}
+TOLERANCE_TEXT = "▲ Within tolerance"
 
 
 def esc(text) -> str:
@@ -38,16 +40,35 @@ class Block:
         return self.html
 
 
-def rag_badge(status, small_sample: bool = False, has_value: bool = True) -> str:
+def rag_badge(status, small_sample: bool = False, has_value: bool = True,
+              tolerance: bool = False) -> str:
     if small_sample and has_value:
         return '<span class="rag rag-na">n too small</span>'
     if not isinstance(status, str) or status not in RAG_TEXT:
         return '<span class="rag rag-none">–</span>'
-    return f'<span class="rag rag-{status}">{RAG_TEXT[status]}</span>'
+    text = TOLERANCE_TEXT if tolerance and status == "amber" else RAG_TEXT[status]
+    return f'<span class="rag rag-{status}">{text}</span>'
+
+
+def row_badge(row: dict) -> str:
+    """The status badge of a KPI row: n too small, On target, Within tolerance, Off target or
+    Critical (:func:`kpitools.targets.status_text`)."""
+    value = row.get("value")
+    tolerance = not missing(value) and within_tolerance(
+        row.get("direction"), value, Thresholds(row.get("target"), row.get("warning"),
+                                                row.get("critical")))
+    return rag_badge(row.get("status"), bool(row.get("small_sample")), not missing(value),
+                     tolerance)
+
+
+def target_of(row: dict):
+    """The row's target for :func:`kpitools.formatting.fmt_value`'s ``against`` (None if none)."""
+    target = row.get("target")
+    return None if not isinstance(target, (list, tuple)) and missing(target) else target
 
 
 def value_cell(row: dict) -> str:
-    text = fmt_value(row.get("value"), row.get("unit"))
+    text = fmt_value(row.get("value"), row.get("unit"), against=target_of(row))
     cls = "num"
     if row.get("small_sample") and not missing(row.get("value")):
         cls += " small-sample"

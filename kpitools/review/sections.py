@@ -24,8 +24,9 @@ from .htmlkit import (
     change_cell,
     esc,
     missing,
-    rag_badge,
+    row_badge,
     table,
+    target_of,
     target_text,
     value_cell,
 )
@@ -73,7 +74,7 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
     """A compact value cell: value, status glyph, and optionally the change underneath."""
     if row is None or missing(row.get("value")):
         return '<td class="num na">n/a</td>'
-    text = esc(fmt_value(row["value"], row["unit"]))
+    text = esc(fmt_value(row["value"], row["unit"], against=target_of(row)))
     if row.get("small_sample"):
         inner = f'<span class="small-sample">{text}</span><br/><span class="note">n too small</span>'
     else:
@@ -89,7 +90,8 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
 
 def _glyph_legend(extra: str = "") -> str:
     return ('<p class="legend">Status: <span class="rag rag-green">● on target</span> '
-            '<span class="rag rag-amber">▲ off target</span> <span class="rag rag-red">■ critical</span>; '
+            '<span class="rag rag-amber">▲ target missed (within tolerance or off target)</span> '
+            '<span class="rag rag-red">■ critical</span>; '
             'no mark: no target. Second line: change against the previous period '
             '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).'
             f"{esc(extra)}</p>")
@@ -134,7 +136,7 @@ def _headline_rows(ctx) -> list[list[str]]:
         l_row = ly.get(kid, {})
         rows.append([
             f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
-            f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+            f"<td>{row_badge(r)}</td>",
             change_cell(r, _better(r)), change_cell(l_row, _better(l_row)) if l_row else '<td class="na">–</td>',
         ])
     return rows
@@ -209,7 +211,7 @@ def section_scorecard(ctx) -> Block:
         val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
         n = "" if r.get("n") is None or missing(r.get("n")) or not _counts_items(ctx, kpi) else f"{int(r['n']):,}"
         rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="tgt">{esc(target_text(r))}</td>',
-                     f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+                     f"<td>{row_badge(r)}</td>",
                      change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
         if r["kpi"] == "service_level":
             for vname in sl.variants:
@@ -356,7 +358,7 @@ def section_cost_workforce(ctx) -> Block:
         fig, alt = charts.distribution(agents, ctx.registry)
         occ, util = ctx.row("occupancy"), ctx.row("utilization")
         rows = [[f'<td class="kpi">{esc(r["label"])}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
-                 f"<td>{rag_badge(r.get('status'))}</td>", change_cell(r, _better(r))]
+                 f"<td>{row_badge(r)}</td>", change_cell(r, _better(r))]
                 for r in (occ, util) if r]
         parts.append("<h3>Agent occupancy and utilization</h3>"
                      + table(["KPI", ctx.label, "Target band", "Status", f"vs {ctx.previous.label}"], rows,

@@ -1,7 +1,7 @@
 """Action triggers (SPEC §6): the registry's rules evaluated on this period.
 
 Each rule in ``registry.triggers`` is checked on the whole center and, so a burning queue is
-not averaged away, on every queue and channel. A rule on a survey KPI below its minimum sample
+not averaged away, on every queue and channel. A rule on a KPI below its minimum sample
 is not evaluated ("n too small"); a rule on a change is not evaluated when the change is null
 (partial period or no earlier value).
 """
@@ -81,7 +81,7 @@ def _check(trigger: Trigger, row: dict | None, scope: str, reg) -> TriggerResult
         res.observed = float(x)
         n = row.get("n")
         n = 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
-        res.note = f"n too small ({n} responses)"
+        res.note = f"n too small ({n}; minimum {kpi.min_sample})"
         return res
     res.observed = float(x)
     res.status = "fired" if trigger.fires(float(x)) else "ok"
