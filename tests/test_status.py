@@ -8,6 +8,7 @@ FCR 75 % / 75 % / 70 %, occupancy 75–85 % / 65–90 %).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import contact, write_data
 
@@ -107,3 +108,61 @@ def test_cli_table_shows_tolerance_and_precision(tmp_path, capsys):
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if x.startswith("Average speed of answer"))
     assert "Within tolerance" in line and "On target" not in line
+
+
+# -- triggers on changes fire on significant moves only, and say where -------------------
+def _survey_weeks(tmp_path, before: tuple[int, int, int], after: tuple[int, int, int]):
+    """Social contacts with one NPS response each: (responses, promoters, detractors) in
+    2026-W09 and in 2026-W10 (promoters score 10, detractors 3, the rest 8)."""
+    rows, surveys = [], []
+    for week, (n, p, d) in (("2026-02-23", before), ("2026-03-02", after)):
+        for i in range(n):
+            day = pd.Timestamp(week) + pd.Timedelta(days=i % 7)
+            cid = f"{week}-{i}"
+            rows.append(contact(cid, f"{day:%Y-%m-%d}T10:{i % 60:02d}:00", wait=60,
+                                channel="social"))
+            score = 10 if i < p else (3 if i < p + d else 8)
+            surveys.append({"interaction_id": cid, "responded_at": f"{day:%Y-%m-%d}T12:00:00",
+                            "csat": 5, "nps": score, "ces": 2})
+    folder = write_data(tmp_path / "d", interactions=rows, surveys=surveys)
+    from kpitools.review import open_review
+
+    return open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
+
+
+def test_nps_drop_that_is_noise_does_not_fire(tmp_path):
+    # The issue: "NPS down by more than 10 pts: 3 queues or channels", social −17.6 pts on
+    # 38 → 46 responses. Here W09: 38 responses, 20 P, 8 D -> NPS 100·12/38 = 31.6;
+    # W10: 46 responses, 18 P, 13 D -> 100·5/46 = 10.9; change −20.7 pts.
+    # se W09 = 100·sqrt((0.526 + 0.211 − 0.316²)/38) = 12.95; se W10 = 100·sqrt((0.391 + 0.283
+    # − 0.109²)/46) = 12.00; se(d) = 17.65, half-width ≈ 1.99·17.65 = 35 pts: includes 0.
+    from kpitools.review.sections import section_executive_summary, section_triggers
+
+    ctx = _survey_weeks(tmp_path, (38, 20, 8), (46, 18, 13))
+    row = ctx.row("nps")
+    assert row["change"] == pytest.approx(100 * 5 / 46 - 100 * 12 / 38)
+    assert row["significant"] is False
+    nps = [t for t in ctx.triggers if t.trigger.id == "nps_drop"]
+    assert [t.status for t in nps] == ["not significant"]  # total only: no queue fired
+    html = str(section_triggers(ctx))
+    nps_row = next(r for r in html.split("<tr>") if "Net promoter score down" in r)
+    assert "not significant" in nps_row and 'class="fired"' not in nps_row
+    page_one = str(section_executive_summary(ctx))
+    assert "Net promoter score down" not in page_one
+    assert "not significant" in page_one  # the headline change is marked, not coloured
+    assert 'change worse"' not in page_one.split("Net promoter score")[1].split("</tr>")[0]
+
+
+def test_significant_nps_drop_fires_and_names_where(tmp_path):
+    # W09: 100 responses, 60 P, 10 D -> +50; W10: 100, 30 P, 40 D -> −10; change −60 pts.
+    # se W09 = 100·sqrt((0.7 − 0.25)/100) = 6.71, se W10 = 100·sqrt((0.7 − 0.01)/100) = 8.31;
+    # se(d) = 10.68, half-width ≈ 1.97·10.68 = 21.1 pts: significant.
+    ctx = _survey_weeks(tmp_path, (100, 60, 10), (100, 30, 40))
+    nps = {t.scope: t for t in ctx.triggers if t.trigger.id == "nps_drop"}
+    assert nps["All contacts"].status == "fired"
+    social = nps["Channel social"]
+    assert social.status == "fired"
+    half = (social.row["change_high"] - social.row["change_low"]) / 2
+    assert half == pytest.approx(1.97 * 10.68, rel=0.01)
+    assert social.detail.startswith("channel social: −60.0 pts ± 21.")
+    assert "to −10.0" in social.detail and "n 100 → 100" in social.detail

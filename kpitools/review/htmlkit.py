@@ -85,12 +85,21 @@ def change_cell(row: dict, better: bool | None) -> str:
     if missing(change):
         note = row.get("change_note") or ""
         return f'<td class="num change na"><span class="note">{esc(note) if note else "–"}</span></td>'
+    shown = fmt_change(change, row.get("unit"))
+    if not any(c in "123456789" for c in shown):  # prints as ±0: no arrow, no colour
+        change, better, shown = 0.0, None, "±" + shown.lstrip("+−±")
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "")
-    cls = {True: "better", False: "worse"}.get(better, "neutral")
-    word = {True: "better · ", False: "worse · "}.get(better, "")
+    # Colour only a move that is not sampling noise: a change whose 95 % interval includes 0
+    # is grey and says so (changes that cannot be tested, such as volumes, keep their colour).
+    noise = row.get("significant") is False
+    cls = "neutral" if noise else {True: "better", False: "worse"}.get(better, "neutral")
+    word = "not significant · " if noise and change else {
+        True: "better · ", False: "worse · "}.get(better, "")
+    if row.get("significant") is True and better is not None:
+        word = word.replace(" · ", ", significant · ")
     before = fmt_value(row.get("compare_value"), row.get("unit"))
     return (f'<td class="num change {cls}"><span class="delta">{arrow} '
-            f'{esc(fmt_change(change, row.get("unit")))}</span>'
+            f'{esc(shown)}</span>'
             f'<br/><span class="was">{word}was {esc(before)}</span></td>')
 
 

@@ -82,9 +82,12 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
         g = f' <span class="glyph rag-{s}">{GLYPH[s]}</span>' if s in GLYPH else ""
         inner = text + g
     if with_change and not missing(row.get("change")):
-        b = _better(row)
+        # Noise is not coloured: a change whose 95 % interval includes 0 is grey, marked n.s.
+        noise = row.get("significant") is False
+        b = None if noise else _better(row)
         cls = {True: "better", False: "worse"}.get(b, "neutral")
-        inner += f'<br/><span class="delta {cls}">{esc(fmt_change(row["change"], row["unit"]))}</span>'
+        shown = fmt_change(row["change"], row["unit"]) + (" n.s." if noise else "")
+        inner += f'<br/><span class="delta {cls}">{esc(shown)}</span>'
     return f'<td class="num">{inner}</td>'
 
 
@@ -93,7 +96,8 @@ def _glyph_legend(extra: str = "") -> str:
             '<span class="rag rag-amber">▲ target missed (within tolerance or off target)</span> '
             '<span class="rag rag-red">■ critical</span>; '
             'no mark: no target. Second line: change against the previous period '
-            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).'
+            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>; '
+            'grey "n.s.": not significant at 95 %, possibly noise).'
             f"{esc(extra)}</p>")
 
 
@@ -153,9 +157,8 @@ def section_executive_summary(ctx) -> Block:
     for o in rules[:3]:
         t = o.total
         where = [f"all contacts ({esc(t.observed_text)})"] if t.status == "fired" else []
-        if o.elsewhere:
-            n = len(o.elsewhere)
-            where.append(esc(o.places(1)) if n == 1 else f"{n} queues or channels")
+        if o.elsewhere:  # name them: a count alone sends the reader hunting
+            where.append(esc(o.places(2)))
         items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: "
                      f"{' and '.join(where)}. {esc(first_sentence(o.trigger.action))}</li>")
     trig = f"<ol>{''.join(items)}</ol>" if items else "<p>No action trigger fired.</p>"
@@ -442,6 +445,8 @@ def section_triggers(ctx) -> Block:
             res = '<td class="fired"><span class="rag rag-red">■ Fired</span></td>'
         elif r.status == "ok":
             res = '<td><span class="rag rag-green">● Not fired</span></td>'
+        elif r.status == "not significant":
+            res = f'<td class="note">Not fired: {esc(r.note)}</td>'
         else:
             res = f'<td class="note">Not evaluated: {esc(r.note)}</td>'
         where = esc(o.places(6)) if o.elsewhere else '<span class="note">–</span>'
