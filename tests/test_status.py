@@ -166,3 +166,27 @@ def test_significant_nps_drop_fires_and_names_where(tmp_path):
     assert half == pytest.approx(1.97 * 10.68, rel=0.01)
     assert social.detail.startswith("channel social: −60.0 pts ± 21.")
     assert "to −10.0" in social.detail and "n 100 → 100" in social.detail
+
+
+# -- the worst first ---------------------------------------------------------------------
+def test_worst_issue_type_is_named_first(tmp_path):
+    # The issue: observations cut to three in alphabetical order, so outage_report (FCR 56 %)
+    # never appeared. FCR target 75 %; AHT 1:40 everywhere (within 6:00).
+    # impact = (0.75 − FCR) × n: a_account (28/40 = 70 %) 0.05·40 = 2.0; b_billing (29/40 =
+    # 72.5 %) 1.0; c_card (29.5 -> 30/40 = 75 %) meets it; d_delivery (29/40) 1.0;
+    # outage_report (20/35 = 57.1 %) 0.1786·35 = 6.25 -> first.
+    from kpitools.review import open_review
+
+    spec = {"a_account": (40, 28), "b_billing": (40, 29), "c_card": (40, 30),
+            "d_delivery": (40, 29), "outage_report": (35, 20)}
+    rows = []
+    for issue, (n, resolved) in spec.items():
+        rows += [contact(f"{issue}{i}", f"2026-03-0{2 + i % 5}T10:{i:02d}:00", wait=5,
+                         issue=issue, resolved=i < resolved) for i in range(n)]
+    folder = write_data(tmp_path / "d", interactions=rows)
+    ctx = open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
+    text = " ".join(ctx.observations["issue_types"])
+    assert "outage_report (57.1 % on 35)" in text
+    order = [text.index(k) for k in ("outage_report", "a_account", "b_billing")]
+    assert order == sorted(order)
+    assert "c_card" not in text  # on target: not listed

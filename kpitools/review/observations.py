@@ -194,18 +194,54 @@ def trends(ctx) -> list[str]:
     return out[:6]
 
 
+def shortfall(row: dict) -> float:
+    """How far the value is past its target, in the KPI's unit (0 when it meets it)."""
+    value, target = _num(row.get("value")), row.get("target")
+    if value is None or target is None or row.get("small_sample"):
+        return 0.0
+    direction = row.get("direction")
+    if direction == "band" and isinstance(target, (list, tuple)):
+        return max(target[0] - value, value - target[1], 0.0)
+    target = _num(target)
+    if target is None:
+        return 0.0
+    if direction == "higher":
+        return max(target - value, 0.0)
+    if direction == "lower":
+        return max(value - target, 0.0)
+    return 0.0
+
+
+def impact(row: dict) -> float:
+    """Distance past target × volume (n): a large queue a little off target outranks a tiny
+    one far off it. The order of the worst-first lists."""
+    return shortfall(row) * (_num(row.get("n")) or 0.0)
+
+
+def worst_first(frame: pd.DataFrame, kpi: str) -> list[dict]:
+    """Rows of ``kpi`` that miss their target, by impact (largest first), never by name."""
+    rows = [r for r in frame[frame["kpi"] == kpi].to_dict("records") if shortfall(r) > 0]
+    return sorted(rows, key=lambda r: -impact(r))
+
+
+def _where(row: dict, dim: str) -> str:
+    n = _num(row.get("n"))
+    size = f" on {fmt_value(n, 'count')}" if n is not None else ""
+    return (f"{row[dim]} ({fmt_value(row['value'], row['unit'], against=row.get('target'))}"
+            f"{size})")
+
+
 def breakdowns(ctx) -> list[str]:
+    """The queues and channels furthest past target (× volume) first, then material moves."""
     out = []
     q = ctx.by("queue")
-    for kid in ("service_level", "fcr", "abandonment_rate"):
-        sub = q[(q["kpi"] == kid) & q["value"].notna()]
-        if sub.empty:
-            continue
-        direction = ctx.registry[kid].direction
-        worst = sub.sort_values("value", ascending=(direction == "higher")).iloc[0].to_dict()
-        if worst.get("status") in ("amber", "red"):
-            out.append(f"{worst['label']} is weakest in the {worst['queue']} queue "
-                       f"({fmt_value(worst['value'], worst['unit'])}{target_clause(worst)}).")
+    for dim, frame in (("queue", q), ("channel", ctx.by("channel"))):
+        hits = [rows[0] for kid in ("service_level", "fcr", "abandonment_rate")
+                if (rows := worst_first(frame, kid))]
+        for worst in sorted(hits, key=lambda r: -impact(r))[:2]:
+            out.append(f"{worst['label']} misses its target most in the {worst[dim]} {dim} "
+                       f"({fmt_value(worst['value'], worst['unit'], against=worst.get('target'))}"
+                       f" on {fmt_value(worst['n'], 'count')}{target_clause(worst)}).")
     moves = [r for r in q.to_dict("records") if r["kpi"] in ("service_level", "fcr", "aht", "abandonment_rate")
              and is_material(r)]
     moves.sort(key=lambda r: -abs(r["change"]) / (materiality(r["direction"], r["warning"], r["critical"]) or 1))
@@ -213,35 +249,35 @@ def breakdowns(ctx) -> list[str]:
         verb = "rose" if r["change"] > 0 else "fell"
         out.append(f"In {r['queue']}, {mid(r['label'])} "
                    f"{verb} {_amount(r['change'], r['unit'])} to {fmt_value(r['value'], r['unit'])}.")
-    c = ctx.by("channel")
-    sl = c[(c["kpi"] == "service_level") & c["value"].notna()]
-    if len(sl) >= 2:
-        out.append("Service level by channel: " + ", ".join(
-            f"{r['channel']} {fmt_value(r['value'], r['unit'])}" for r in sl.to_dict("records")) + ".")
     return out
 
 
 def issue_types(ctx) -> list[str]:
+    """Issue types past their FCR and AHT targets, worst (distance × volume) first; the one
+    with the lowest FCR is always named."""
     out = []
     f = ctx.by("issue_type")
-    aht = f[(f["kpi"] == "aht") & f["value"].notna()].copy()
-    if aht.empty:
-        return out
-    aht["over"] = aht["value"] - aht["target"].astype(float)
-    over = aht[aht["status"].isin(["amber", "red"])].sort_values("over", ascending=False)
-    if len(over):
-        out.append("Above their AHT target: " + ", ".join(
-            f"{r['issue_type']} ({fmt_value(r['value'], 'seconds')} vs {fmt_value(r['target'], 'seconds')})"
-            for r in over.head(3).to_dict("records")) + ".")
-    else:
+    fcr = worst_first(f, "fcr")
+    if fcr:
+        shown = fcr[:3]
+        lowest = min(fcr, key=lambda r: r["value"])
+        if lowest not in shown:
+            shown.append(lowest)
+        out.append("Furthest below the FCR target (distance × contacts): "
+                   + ", ".join(_where(r, "issue_type") for r in shown) + ".")
+    aht = worst_first(f, "aht")
+    if aht:
+        out.append("Furthest above their AHT target (distance × contacts): " + ", ".join(
+            f"{r['issue_type']} ({fmt_value(r['value'], 'seconds', against=r['target'])} vs "
+            f"{fmt_value(r['target'], 'seconds')})" for r in aht[:3]) + ".")
+    elif len(f[(f["kpi"] == "aht") & f["value"].notna()]):
         out.append("Every issue type is within its AHT target.")
-    fcr = f[(f["kpi"] == "fcr")].set_index("issue_type")
-    fast_unresolved = [r for r in aht.to_dict("records") if r["status"] == "green"
-                       and fcr["status"].get(r["issue_type"]) in ("amber", "red")]
+    aht_ok = {r["issue_type"] for r in f[(f["kpi"] == "aht")].to_dict("records")
+              if r.get("status") == "green"}
+    fast_unresolved = [r for r in fcr if r["issue_type"] in aht_ok]
     if fast_unresolved:
         out.append("Within their AHT target but below the FCR target: " + ", ".join(
-            f"{r['issue_type']} (FCR {fmt_value(fcr['value'][r['issue_type']], 'fraction')})"
-            for r in fast_unresolved[:3]) + " — fast is not the same as resolved.")
+            _where(r, "issue_type") for r in fast_unresolved[:3]) + " — fast is not the same as resolved.")
     return out
 
 
