@@ -190,3 +190,30 @@ def test_worst_issue_type_is_named_first(tmp_path):
     order = [text.index(k) for k in ("outage_report", "a_account", "b_billing")]
     assert order == sorted(order)
     assert "c_card" not in text  # on target: not listed
+
+
+# -- heat maps: per-day averages ---------------------------------------------------------
+def test_monthly_heat_map_averages_per_weekday(tmp_path):
+    # April 2026 starts on a Wednesday: Wednesdays and Thursdays occur 5 times, the rest 4.
+    # Thu 10:00: 5 contacts on each of 5 Thursdays = 25 (5.0 per Thursday);
+    # Tue 10:00: 6 contacts on each of 4 Tuesdays = 24 (6.0 per Tuesday).
+    # Summed, Thursday looks busiest (25 > 24); per day, Tuesday is (6.0 > 5.0).
+    from kpitools.periods import Period
+    from kpitools.review import open_review
+    from kpitools.review.heat import heat_frame, weekday_counts
+
+    rows = [contact("first", "2026-04-01T03:00:00", wait=5)]  # data covers the whole month
+    for day in pd.date_range("2026-04-01", "2026-04-30"):
+        n = {4: 5, 2: 6}.get(day.isoweekday(), 0)
+        rows += [contact(f"{day:%m%d}-{i}", f"{day:%Y-%m-%d}T10:{i:02d}:00", wait=5)
+                 for i in range(n)]
+    folder = write_data(tmp_path / "d", interactions=rows)
+    month = Period.parse("2026-04")
+    assert weekday_counts(month) == {1: 4, 2: 4, 3: 5, 4: 5, 5: 4, 6: 4, 7: 4}
+    data = kpitools.load(folder)
+    heat = heat_frame(data, month).set_index(["weekday", "hour", "kpi"])
+    assert heat.loc[(4, 10, "contact_volume"), "value"] == pytest.approx(5.0)
+    assert heat.loc[(2, 10, "contact_volume"), "value"] == pytest.approx(6.0)
+    ctx = open_review("monthly", period="2026-04", data_dir=str(folder), run_gate=False)
+    assert ctx.observations["heatmap"][0] == (
+        "Busiest hour: Tue 10:00 with 6.0 contacts on an average Tuesday.")

@@ -10,6 +10,7 @@ and the table next to it always agree.
 
 from __future__ import annotations
 
+import calendar
 import math
 
 import pandas as pd
@@ -289,8 +290,13 @@ def heatmap(ctx) -> list[str]:
     vol = h[h["kpi"] == "contact_volume"]
     if len(vol):
         top = vol.sort_values("value", ascending=False).iloc[0]
-        out.append(f"Busiest hour: {WEEKDAYS[int(top['weekday']) - 1]} {int(top['hour']):02d}:00 "
-                   f"with {fmt_value(top['value'], 'count')} contacts.")
+        day = WEEKDAYS[int(top["weekday"]) - 1]
+        if ctx.cadence.grain == "week":
+            out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 "
+                       f"with {fmt_value(top['value'], 'count')} contacts.")
+        else:  # per-day averages: a weekday occurring five times is not busier for it
+            out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 with "
+                       f"{top['value']:,.1f} contacts on an average {calendar.day_name[int(top['weekday']) - 1]}.")
     for kid, word in (("service_level", "Lowest service level"), ("abandonment_rate", "Highest abandonment")):
         sub = h[(h["kpi"] == kid) & (h["denominator"] >= MIN_CELL_CONTACTS) & h["value"].notna()]
         if sub.empty:

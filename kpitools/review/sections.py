@@ -324,8 +324,10 @@ def section_heatmap(ctx) -> Block:
         return _section(ctx, "heatmap", '<p class="note">No contacts in this period.</p>')
     targets = {k: ctx.registry[k].target for k in ("service_level", "abandonment_rate")}
     fig, alt = charts.heatmaps(ctx.heat, ctx.registry, targets, WEEKDAYS)
-    pooled = " (pooled over the period)" if ctx.cadence.grain != "week" else ""
-    cap = f"Contacts by arrival hour, {ctx.label}{pooled}."
+    per_day = (" per day: each cell is the average over the weeks of the period (contacts on "
+               "that weekday and hour ÷ the number of such weekdays)"
+               if ctx.cadence.grain != "week" else "")
+    cap = f"Contacts by arrival hour{per_day}, {ctx.label}."
     note = ""
     if len(charts.heat_panels(ctx.heat)) == 3:
         cap += (" Service level and abandonment: real-time channels; colours centred on the target "
