@@ -332,8 +332,9 @@ def staffing(ctx) -> list[str]:
     if prof is None or prof.empty:
         return []
     short = prof[prof["staffing_gap"] < 0]
-    out = [f"Actual {ctx.staffing['channel']} agents were below the Erlang C requirement in "
-           f"{len(short)} of {len(prof)} weekday half-hour slots (average over the {ctx.cadence.grain})."]
+    out = [f"Estimated staffed {ctx.staffing['channel']} agents (workload ÷ measured occupancy) were "
+           f"below the Erlang C requirement in {len(short)} of {len(prof)} weekday half-hour slots "
+           f"(average over the {ctx.cadence.grain}; no staffing table, so an estimate)."]
     if len(short):
         w = short.sort_values("staffing_gap").iloc[0]
         out.append(f"Largest gap: {w['weekday']} {w['time_of_day']}, "

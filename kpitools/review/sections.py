@@ -383,19 +383,26 @@ def section_staffing(ctx) -> Block:
     rows = [[f'<td>{esc(r["weekday"])} {esc(r["time_of_day"])}</td>',
              f'<td class="num">{r["contacts"]:.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["aht_s"], "seconds"))}</td>',
-             f'<td class="num">{r["required_agents"]:.1f}</td>', f'<td class="num">{r["actual_agents"]:.1f}</td>',
+             f'<td class="num">{r["required_agents"]:.1f}</td>',
+             f'<td class="num">{r["workload_agents"]:.1f}</td>',
+             f'<td class="num">{r["estimated_agents"]:.1f}</td>',
              f'<td class="num {"worse" if r["staffing_gap"] < 0 else "better"}">{r["staffing_gap"]:+.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["achieved_sl"], "fraction"))}</td>']
             for r in worst.to_dict("records")]
-    tbl = table(["Slot", "Contacts", "AHT", "Required", "Actual", "Gap", "Achieved SL"], rows, css="staffing",
-                colgroup=["22%", "13%", "13%", "13%", "13%", "12%", "14%"],
+    tbl = table(["Slot", "Contacts", "AHT", "Required", "Workload (est.)", "Staffed (est.)", "Gap",
+                 "Achieved SL"], rows, css="staffing",
+                colgroup=["18%", "11%", "10%", "11%", "13%", "13%", "10%", "14%"],
                 caption=("The eight slots with the largest shortfall (means over the period)"
                          if (worst["staffing_gap"] < 0).any() else
                          "No slot was short on average; the eight with the smallest margin (means over the period)"))
     note = (f'<p class="note">Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
             f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within {s["answer_within_s"]:.0f} s '
-            "given the interval's volume and AHT. Actual agents are those who handled a contact that arrived in "
-            "the interval, a lower bound on the agents present (idle agents are not seen).</p>")
+            "given the interval's volume and AHT. The data holds no staffing table, so the agents present are "
+            "estimated: workload = handle seconds ÷ interval seconds (agents busy on average); staffed = "
+            + ("workload ÷ that day's measured occupancy (agent activity)" if s.get("occupancy_known")
+               else "the workload itself (no agent activity to measure occupancy; the staffed count is "
+                    "understated)")
+            + ". Both are estimates, not counts.</p>")
     return _section(ctx, "staffing", charts.to_html(fig, alt) + tbl + note)
 
 
