@@ -242,3 +242,23 @@ def test_staffing_view_estimates_from_workload_and_occupancy(tmp_path):
     html = str(section_staffing(ctx))
     assert "Staffed (est.)" in html and "estimate" in html
     assert "Actual" not in html and "actual" not in html.replace("actually", "")
+
+
+# -- polish --------------------------------------------------------------------------------
+def test_streak_sentence_and_plurals(tmp_path):
+    # Three full weeks (W08–W10), 40 contacts each, 20 resolved: FCR 50 % < 75 % every week.
+    from kpitools.review import open_review
+    from kpitools.review.observations import contacts
+
+    rows = []
+    for week in ("2026-02-16", "2026-02-23", "2026-03-02"):
+        for i in range(40):
+            day = pd.Timestamp(week) + pd.Timedelta(days=i % 7)
+            rows.append(contact(f"{week}-{i}", f"{day:%Y-%m-%d}T10:{i:02d}:00", wait=5,
+                                resolved=i % 2 == 0))
+    folder = write_data(tmp_path / "d", interactions=rows)
+    ctx = open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
+    text = " ".join(ctx.observations["trends"])
+    assert "First contact resolution has missed its target in each of the last 3 weeks." in text
+    assert "every the" not in text
+    assert contacts(1) == "1 contact" and contacts(1204) == "1,204 contacts"

@@ -100,7 +100,9 @@ def axis_formatter(unit: str, span: float | None = None) -> FuncFormatter:
     if unit == "seconds":
         return FuncFormatter(lambda v, _: fmt_duration(v))
     if unit == "count":
-        return FuncFormatter(lambda v, _: f"{v:,.0f}")
+        # Per-day averages can span 0–2: whole numbers would label every tick "1".
+        digits = 1 if span is not None and span < 10 else 0
+        return FuncFormatter(lambda v, _: f"{v:,.{digits}f}")
     if unit == "currency":
         return FuncFormatter(lambda v, _: f"{v:,.2f}")
     if unit == "nps":
@@ -185,8 +187,13 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             cur = sub[sub["period"] == current]
             if len(cur) and cur["value"].notna().all() and kpi.unit != "count":
                 status = None if bool(cur["small_sample"].iloc[0]) else cur["status"].iloc[0]
-                ax.scatter(cur["x"], cur["value"], s=46, zorder=5, color=RAG_COLOURS.get(status, GREY),
-                           marker=RAG_MARKERS.get(status, "D"), edgecolor="white", linewidth=0.6)
+                colour = RAG_COLOURS.get(status, GREY)
+                if bool(cur["partial"].iloc[0]):  # a partial period stays hollow, in its colour
+                    ax.scatter(cur["x"], cur["value"], s=46, zorder=5, facecolor="white",
+                               edgecolor=colour, marker=RAG_MARKERS.get(status, "D"), linewidth=1.2)
+                else:
+                    ax.scatter(cur["x"], cur["value"], s=46, zorder=5, color=colour,
+                               marker=RAG_MARKERS.get(status, "D"), edgecolor="white", linewidth=0.6)
             vals = sub["value"].dropna()
             if len(vals):
                 lo, hi = vals.min(), vals.max()
@@ -263,7 +270,8 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
             target = targets.get(kid)
             if kid == "contact_volume":
                 cmap, norm = sns.color_palette("Blues", as_cmap=True), None
-                fmt = axis_formatter("count")
+                finite = value.stack().dropna()
+                fmt = axis_formatter("count", float(finite.max() - finite.min()) if len(finite) else None)
             else:
                 good, bad = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
                 cmap = _diverging(good, bad) if kpi.direction == "higher" else _diverging(bad, good)

@@ -27,6 +27,12 @@ MAX_MOVERS = 3
 
 
 
+def contacts(n) -> str:
+    """'1 contact', '1,204 contacts'."""
+    text = fmt_value(n, "count")
+    return f"{text} contact" + ("" if text == "1" else "s")
+
+
 def _amount(change: float, unit: str) -> str:
     """A change without its sign: '3.1 pts', '0:42'."""
     return fmt_change(abs(change), unit)[1:]
@@ -181,8 +187,8 @@ def trends(ctx) -> list[str]:
             else:
                 break
         if streak >= 3:
-            whole = " every" if streak == n else ""
-            out.append(f"{label} has missed its target in{whole} the last {streak} {g}s.")
+            whole = "each of " if streak == n else ""
+            out.append(f"{label} has missed its target in {whole}the last {streak} {g}s.")
             continue
         vals = sub["value"].dropna()
         complete = sub[~sub["partial"].astype(bool)]["value"].dropna()
@@ -293,7 +299,7 @@ def heatmap(ctx) -> list[str]:
         day = WEEKDAYS[int(top["weekday"]) - 1]
         if ctx.cadence.grain == "week":
             out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 "
-                       f"with {fmt_value(top['value'], 'count')} contacts.")
+                       f"with {contacts(top['value'])}.")
         else:  # per-day averages: a weekday occurring five times is not busier for it
             out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 with "
                        f"{top['value']:,.1f} contacts on an average {calendar.day_name[int(top['weekday']) - 1]}.")
@@ -303,7 +309,7 @@ def heatmap(ctx) -> list[str]:
             continue
         r = sub.sort_values("value", ascending=(kid == "service_level")).iloc[0]
         out.append(f"{word}: {WEEKDAYS[int(r['weekday']) - 1]} {int(r['hour']):02d}:00 "
-                   f"({fmt_value(r['value'], 'fraction')} of {fmt_value(r['denominator'], 'count')} contacts).")
+                   f"({fmt_value(r['value'], 'fraction')} of {contacts(r['denominator'])}).")
     return out
 
 
