@@ -113,7 +113,7 @@ def cmd_kpis(args) -> int:
         for rec, full in zip(records(frame, by, extra), frame.to_dict("records"), strict=True):
             rec = {k: ("" if v is None else v) for k, v in rec.items()}
             value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"],
-                              against=rec["target"] or None)
+                              against=(rec["target"] or None) if rec["status"] != "green" else None)
             if rec["status"]:  # words, not colours: On target, Within tolerance, Off target …
                 rec["status"] = status_text(full["direction"], full["value"], Thresholds(
                     full["target"], full["warning"], full["critical"]))

@@ -262,3 +262,19 @@ def test_streak_sentence_and_plurals(tmp_path):
     assert "First contact resolution has missed its target in each of the last 3 weeks." in text
     assert "every the" not in text
     assert contacts(1) == "1 contact" and contacts(1204) == "1,204 contacts"
+
+
+def test_change_cells_colour_only_real_moves():
+    from kpitools.review.htmlkit import change_cell
+
+    # +0.04 pts prints as "+0.0 pts": neutral and "±0.0 pts", whatever its direction.
+    tiny = change_cell({"change": 0.0004, "unit": "fraction", "compare_value": 0.80,
+                        "significant": True}, True)
+    assert "neutral" in tiny and "±0.0 pts" in tiny and "better" not in tiny
+    # −2.0 pts whose interval includes 0: grey and marked n.s., not "worse".
+    noise = change_cell({"change": -0.02, "unit": "fraction", "compare_value": 0.80,
+                         "significant": False}, False)
+    assert "neutral" in noise and "n.s." in noise and "worse" not in noise
+    real = change_cell({"change": -0.02, "unit": "fraction", "compare_value": 0.80,
+                        "significant": True}, False)
+    assert "change worse" in real

@@ -16,6 +16,8 @@ from ..targets import Thresholds, within_tolerance
 
 RAG_TEXT = {"green": "● On target", "amber": "▲ Off target", "red": "■ Critical"}
 TOLERANCE_TEXT = "▲ Within tolerance"
+SIGNIFICANCE_NOTE = ("Changes: blue better, vermillion worse when significant at 95 %; grey "
+                     "\u201cn.s.\u201d: not significant, the move may be sampling noise.")
 
 
 def esc(text) -> str:
@@ -62,7 +64,10 @@ def row_badge(row: dict) -> str:
 
 
 def target_of(row: dict):
-    """The row's target for :func:`kpitools.formatting.fmt_value`'s ``against`` (None if none)."""
+    """The row's target for :func:`kpitools.formatting.fmt_value`'s ``against``: only when the
+    value misses it (a met target may print as the target without contradicting the status)."""
+    if row.get("status") == "green":
+        return None
     target = row.get("target")
     return None if not isinstance(target, (list, tuple)) and missing(target) else target
 
@@ -90,13 +95,11 @@ def change_cell(row: dict, better: bool | None) -> str:
         change, better, shown = 0.0, None, "±" + shown.lstrip("+−±")
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "")
     # Colour only a move that is not sampling noise: a change whose 95 % interval includes 0
-    # is grey and says so (changes that cannot be tested, such as volumes, keep their colour).
+    # is grey and marked "n.s." (not significant; see SIGNIFICANCE_NOTE). Changes that cannot
+    # be tested, such as volumes, keep their colour.
     noise = row.get("significant") is False
     cls = "neutral" if noise else {True: "better", False: "worse"}.get(better, "neutral")
-    word = "not significant · " if noise and change else {
-        True: "better · ", False: "worse · "}.get(better, "")
-    if row.get("significant") is True and better is not None:
-        word = word.replace(" · ", ", significant · ")
+    word = "n.s. · " if noise and change else {True: "better · ", False: "worse · "}.get(better, "")
     before = fmt_value(row.get("compare_value"), row.get("unit"))
     return (f'<td class="num change {cls}"><span class="delta">{arrow} '
             f'{esc(shown)}</span>'

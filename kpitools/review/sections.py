@@ -19,6 +19,7 @@ from .commentary import render_markdown
 from .guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS, finding_sentence, headline
 from .heat import WEEKDAYS
 from .htmlkit import (
+    SIGNIFICANCE_NOTE,
     Block,
     bullets,
     change_cell,
@@ -83,11 +84,15 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
         inner = text + g
     if with_change and not missing(row.get("change")):
         # Noise is not coloured: a change whose 95 % interval includes 0 is grey, marked n.s.
-        noise = row.get("significant") is False
-        b = None if noise else _better(row)
+        shown = fmt_change(row["change"], row["unit"])
+        zero = not any(c in "123456789" for c in shown)  # prints as ±0: neutral
+        noise = row.get("significant") is False and not zero
+        b = None if noise or zero else _better(row)
         cls = {True: "better", False: "worse"}.get(b, "neutral")
-        shown = fmt_change(row["change"], row["unit"]) + (" n.s." if noise else "")
-        inner += f'<br/><span class="delta {cls}">{esc(shown)}</span>'
+        mark = '<br/><span class="note">n.s.</span>' if noise else ""
+        if zero:
+            shown = "±" + shown.lstrip("+−±")
+        inner += f'<br/><span class="delta {cls}">{esc(shown)}</span>{mark}'
     return f'<td class="num">{inner}</td>'
 
 
@@ -171,6 +176,7 @@ def section_executive_summary(ctx) -> Block:
     guard_cls = "alert" if ctx.guardrail.fired else "calm"
     body = (
         tbl
+        + f'<p class="note">{esc(SIGNIFICANCE_NOTE)}</p>'
         + f'<div class="guardrail-line {guard_cls}"><strong>Experience vs efficiency:</strong> {esc(guard)}</div>'
         + '<div class="summary-grid">'
         + f'<div class="summary-box wide"><h3>Top action triggers</h3>{trig}{more}</div>'
@@ -462,7 +468,7 @@ def section_triggers(ctx) -> Block:
         action = (esc(o.trigger.action) if o.fired_anywhere
                   else f'<span class="note">{esc(o.trigger.action)}</span>')
         rows.append([f"<td>{esc(rule_text(o.trigger, r.label, r.unit, g))}</td>",
-                     f'<td class="num">{esc(r.observed_text)}</td>', res,
+                     f'<td class="num">{esc(r.observed_text).replace(" ± ", "<br/>± ")}</td>', res,
                      f'<td class="{"fired" if o.elsewhere else ""}">{where}</td>', f"<td>{action}</td>"])
     tbl = table(["Rule", "All contacts", "Result", "Also fired in", "Suggested action"], rows, css="triggers",
                 colgroup=["22%", "11%", "13%", "22%", "32%"])
