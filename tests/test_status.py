@@ -186,10 +186,10 @@ def test_worst_issue_type_is_named_first(tmp_path):
     folder = write_data(tmp_path / "d", interactions=rows)
     ctx = open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
     text = " ".join(ctx.observations["issue_types"])
-    assert "outage_report (57.1 % on 35)" in text
-    order = [text.index(k) for k in ("outage_report", "a_account", "b_billing")]
+    assert "outage report (57.1 % on 35)" in text  # no snake_case in prose
+    order = [text.index(k) for k in ("outage report", "a account", "b billing")]
     assert order == sorted(order)
-    assert "c_card" not in text  # on target: not listed
+    assert "c card" not in text  # on target: not listed
 
 
 # -- heat maps: per-day averages ---------------------------------------------------------

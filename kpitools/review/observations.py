@@ -27,6 +27,11 @@ MAX_MOVERS = 3
 
 
 
+def name(value) -> str:
+    """A queue, channel or issue type in a sentence: 'outage report', not 'outage_report'."""
+    return str(value).replace("_", " ")
+
+
 def contacts(n) -> str:
     """'1 contact', '1,204 contacts'."""
     text = fmt_value(n, "count")
@@ -102,7 +107,7 @@ def change_sentence(ctx, row: dict, against: str | None = None) -> str:
         same_sign = parts[parts * change > 0]
         if len(same_sign):
             top = same_sign.abs().idxmax()
-            text += f"; {top} contributed most ({fmt_change(same_sign[top], row['unit'])})"
+            text += f"; {name(top)} contributed most ({fmt_change(same_sign[top], row['unit'])})"
     return text + "."
 
 
@@ -234,7 +239,7 @@ def worst_first(frame: pd.DataFrame, kpi: str) -> list[dict]:
 def _where(row: dict, dim: str) -> str:
     n = _num(row.get("n"))
     size = f" on {fmt_value(n, 'count')}" if n is not None else ""
-    return (f"{row[dim]} ({fmt_value(row['value'], row['unit'], against=row.get('target'))}"
+    return (f"{name(row[dim])} ({fmt_value(row['value'], row['unit'], against=row.get('target'))}"
             f"{size})")
 
 
@@ -246,7 +251,7 @@ def breakdowns(ctx) -> list[str]:
         hits = [rows[0] for kid in ("service_level", "fcr", "abandonment_rate")
                 if (rows := worst_first(frame, kid))]
         for worst in sorted(hits, key=lambda r: -impact(r))[:2]:
-            out.append(f"{worst['label']} misses its target most in the {worst[dim]} {dim} "
+            out.append(f"{worst['label']} misses its target most in the {name(worst[dim])} {dim} "
                        f"({fmt_value(worst['value'], worst['unit'], against=worst.get('target'))}"
                        f" on {fmt_value(worst['n'], 'count')}{target_clause(worst)}).")
     moves = [r for r in q.to_dict("records") if r["kpi"] in ("service_level", "fcr", "aht", "abandonment_rate")
@@ -254,7 +259,7 @@ def breakdowns(ctx) -> list[str]:
     moves.sort(key=lambda r: -abs(r["change"]) / (materiality(r["direction"], r["warning"], r["critical"]) or 1))
     for r in moves[:2]:
         verb = "rose" if r["change"] > 0 else "fell"
-        out.append(f"In {r['queue']}, {mid(r['label'])} "
+        out.append(f"In {name(r['queue'])}, {mid(r['label'])} "
                    f"{verb} {_amount(r['change'], r['unit'])} to {fmt_value(r['value'], r['unit'])}.")
     return out
 
@@ -275,7 +280,7 @@ def issue_types(ctx) -> list[str]:
     aht = worst_first(f, "aht")
     if aht:
         out.append("Furthest above their AHT target (distance × contacts): " + ", ".join(
-            f"{r['issue_type']} ({fmt_value(r['value'], 'seconds', against=r['target'])} vs "
+            f"{name(r['issue_type'])} ({fmt_value(r['value'], 'seconds', against=r['target'])} vs "
             f"{fmt_value(r['target'], 'seconds')})" for r in aht[:3]) + ".")
     elif len(f[(f["kpi"] == "aht") & f["value"].notna()]):
         out.append("Every issue type is within its AHT target.")

@@ -123,7 +123,7 @@ def evaluate_triggers(ctx) -> list[TriggerResult]:
             for rec in frame[frame["kpi"] == trig.kpi].to_dict("records"):
                 if rec.get(dim) is None or rec.get(dim) != rec.get(dim):
                     continue
-                res = _check(trig, rec, f"{word} {rec[dim]}", reg)
+                res = _check(trig, rec, f"{word} {str(rec[dim]).replace('_', ' ')}", reg)
                 if res.status == "fired":
                     out.append(res)
     return out
