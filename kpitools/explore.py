@@ -465,9 +465,11 @@ def aht_fcr_divergence(
         ``baseline_periods``, ``aht_improved`` (bool), ``worse`` (labels of the experience
         KPIs that got worse, comma-separated) and ``diverging`` (bool).
     """
+    from .api import change_interval
     from .registry import registry as default_registry
     from .review.changes import is_better, is_material
     from .review.guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS
+    from .stats import significant
 
     reg = registry or default_registry
     if EFFICIENCY_KPI not in set(trend["kpi"]):
@@ -516,6 +518,9 @@ def aht_fcr_divergence(
                             "compare_denominator": den,
                             "change": value - baseline,
                         }
+                        # the one significance rule (Newcombe for rates; means have no
+                        # pooled standard error here, so materiality decides for them)
+                        moved[kpi]["significant"] = significant(*change_interval(moved[kpi]))
                 out[f"baseline_{kpi}"] = baseline
                 out[f"change_{kpi}"] = value - baseline
             out["baseline_periods"] = len(base) if enough else 0

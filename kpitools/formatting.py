@@ -155,8 +155,8 @@ def fmt_tick(value, unit: str, span: float | None = None, change: bool = False) 
         return f"{100 * value:.{digits}f} %"
     if unit == "seconds":
         return fmt_duration(value)
-    if unit == "count":
-        return f"{value:,.0f}"
+    if unit == "count":  # per-day averages span 0–2: whole numbers would all read "1"
+        return f"{value:,.{1 if span is not None and span < 10 else 0}f}"
     if unit == "currency":
         return f"{value:,.2f}"
     if unit == "nps":

@@ -278,3 +278,13 @@ def test_change_cells_colour_only_real_moves():
     real = change_cell({"change": -0.02, "unit": "fraction", "compare_value": 0.80,
                         "significant": True}, False)
     assert "change worse" in real
+
+
+def test_colour_bar_ticks_of_small_per_day_counts_differ():
+    # The issue: a colour bar labelled "1 1 1 1 1" (ticks 0.8, 1.0, 1.2, 1.4, 1.6 rounded).
+    from kpitools.review.charts import axis_formatter
+
+    fmt = axis_formatter("count", 0.8)  # span of the per-day values
+    labels = [fmt(v, 0) for v in (0.8, 1.0, 1.2, 1.4, 1.6)]
+    assert labels == ["0.8", "1.0", "1.2", "1.4", "1.6"]
+    assert axis_formatter("count", 400)(1204, 0) == "1,204"
