@@ -288,3 +288,17 @@ def test_colour_bar_ticks_of_small_per_day_counts_differ():
     labels = [fmt(v, 0) for v in (0.8, 1.0, 1.2, 1.4, 1.6)]
     assert labels == ["0.8", "1.0", "1.2", "1.4", "1.6"]
     assert axis_formatter("count", 400)(1204, 0) == "1,204"
+
+
+def test_data_quality_verdict_counts_skipped_checks():
+    # The issue: "91 checks, none failed" with 53 skipped. 38 passed + 53 skipped = 91.
+    from types import SimpleNamespace
+
+    from kpitools.review.dq import verdict
+
+    results = ([{"table": "interactions", "success": True, "element_count": 100}] * 38
+               + [{"table": "surveys", "success": None}] * 53)
+    ctx = SimpleNamespace(validation={"ok": True, "results": results})
+    level, sentence = verdict(ctx)
+    assert level == "pass"
+    assert sentence == "Data quality: passed — 38 of 91 checks ran (53 skipped) on 100 rows, none failed."
