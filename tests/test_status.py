@@ -302,3 +302,16 @@ def test_data_quality_verdict_counts_skipped_checks():
     level, sentence = verdict(ctx)
     assert level == "pass"
     assert sentence == "Data quality: passed — 38 of 91 checks ran (53 skipped) on 100 rows, none failed."
+
+
+def test_sentence_does_not_print_a_missed_target_as_met():
+    # The issue: "FCR 75.0 % | ≥ 75.0 % | Off target … just below". 0.7496 must read 74.96 %.
+    from kpitools.review.htmlkit import target_of
+    from kpitools.review.observations import target_clause
+
+    row = {"value": 0.7496, "unit": "fraction", "target": 0.75, "status": "amber",
+           "direction": "higher", "small_sample": False}
+    assert fmt_value(row["value"], row["unit"], against=target_of(row)) == "74.96 %"
+    assert target_clause(row) == ", just below the 75.0 % target"
+    met = {**row, "value": 0.7504, "status": "green"}
+    assert target_of(met) is None  # a met target may print as the target

@@ -20,6 +20,7 @@ from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
 from .guardrail import mid, summary_sentence
 from .heat import WEEKDAYS
+from .htmlkit import target_of
 from .triggers import first_sentence, rule_text, top_rules
 
 MAX_MOVERS = 3
@@ -53,7 +54,7 @@ def target_clause(row: dict) -> str:
         return ""
     t = fmt_value(target, row["unit"])
     direction = row.get("direction")
-    # "75.0 %, below the 75.0 % target" reads like a mistake: say how close it is.
+    # The value itself prints with the digits that set it apart (74.96 %); still say how close.
     just = "just " if status != "green" and fmt_value(row.get("value"), row["unit"]) == t else ""
     if status == "green":
         return f", within the {t} band" if direction == "band" else f", meeting the {t} target"
@@ -101,7 +102,8 @@ def change_sentence(ctx, row: dict, against: str | None = None) -> str:
     verb = "rose" if change > 0 else "fell"
     against = against or f"the previous {ctx.cadence.grain}"
     text = (f"{row['label']} {verb} {_amount(change, row['unit'])} to "
-            f"{fmt_value(row['value'], row['unit'])} against {against}{target_clause(row)}")
+            f"{fmt_value(row['value'], row['unit'], against=target_of(row))} against {against}"
+            f"{target_clause(row)}")
     parts = contributions(ctx, row["kpi"])
     if parts is not None and len(parts) > 1:
         same_sign = parts[parts * change > 0]
@@ -126,7 +128,8 @@ def movers(ctx) -> list[dict]:
 
 
 def _status_list(rows: list[dict]) -> str:
-    return ", ".join(f"{r['label']} ({fmt_value(r['value'], r['unit'])})" for r in rows)
+    return ", ".join(f"{r['label']} ({fmt_value(r['value'], r['unit'], against=target_of(r))})"
+                     for r in rows)
 
 
 def executive_summary(ctx) -> list[str]:
@@ -260,7 +263,8 @@ def breakdowns(ctx) -> list[str]:
     for r in moves[:2]:
         verb = "rose" if r["change"] > 0 else "fell"
         out.append(f"In {name(r['queue'])}, {mid(r['label'])} "
-                   f"{verb} {_amount(r['change'], r['unit'])} to {fmt_value(r['value'], r['unit'])}.")
+                   f"{verb} {_amount(r['change'], r['unit'])} to "
+                   f"{fmt_value(r['value'], r['unit'], against=target_of(r))}.")
     return out
 
 
