@@ -242,6 +242,12 @@ def test_staffing_view_estimates_from_workload_and_occupancy(tmp_path):
     html = str(section_staffing(ctx))
     assert "Staffed (est.)" in html and "estimate" in html
     assert "Actual" not in html and "actual" not in html.replace("actually", "")
+    # Erlang C for 1.0 erlang (10 × 180 s in 1,800 s), 80 % in 20 s needs more than the
+    # estimated 2.0 agents, yet every contact waited 5 s: the observation says so.
+    prof = ctx.staffing["profile"]
+    assert (prof["required_agents"] > prof["estimated_agents"]).all()
+    text = " ".join(ctx.observations["staffing"])
+    assert "met the 80 % target in 1 of those 1 slots" in text
 
 
 # -- polish --------------------------------------------------------------------------------

@@ -354,6 +354,13 @@ def staffing(ctx) -> list[str]:
         w = short.sort_values("staffing_gap").iloc[0]
         out.append(f"Largest gap: {w['weekday']} {w['time_of_day']}, "
                    f"{abs(w['staffing_gap']):.1f} agents short of the {w['required_agents']:.1f} required.")
+        # An estimated shortfall where the achieved service level met its target says more
+        # about the estimate (and Erlang C, which ignores abandons) than about the floor.
+        met = int((short["achieved_sl"] >= ctx.staffing["target_sl"]).sum())
+        if met:
+            out.append(f"Yet the achieved service level met the {100 * ctx.staffing['target_sl']:.0f} % "
+                       f"target in {met} of those {len(short)} slots: read the gap as a rough estimate, "
+                       "not a count of missing agents.")
     return out
 
 
