@@ -23,7 +23,16 @@ from .errors import ConfigError, PeriodError, quote
 from .formulas import kpi_frame
 from .loading import wait_kpis
 from .periods import GRAINS, Period
-from .stats import mean_interval, nps_interval, wilson
+from .stats import (
+    diff_proportions,
+    diff_welch,
+    mean_interval,
+    mean_se,
+    nps_interval,
+    nps_se,
+    significant,
+    wilson,
+)
 from .targets import rag_status
 
 COLUMNS = ["period", "kpi", "label", "value", "unit", "variant", "numerator", "denominator", "n",
@@ -79,17 +88,19 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         # A value that leaves out an absent input (AHT without ACW) is not judged on target.
         input_note = rec.get("input_note")
         input_note = input_note if isinstance(input_note, str) and input_note else None
-        ci = (None, None)
+        ci, se = (None, None), None
         if value is not None and keyed is not None:
             m = keyed[_group_key(rec, ["period", *by])]
             if kpi.ci == "wilson":
                 ci = wilson(rec["numerator"], rec["denominator"])
             elif kpi.ci == "nps":
                 ci = nps_interval(m["nps_promoters"], m["nps_detractors"], m["nps_responses"])
+                se = nps_se(m["nps_promoters"], m["nps_detractors"], m["nps_responses"])
             elif kpi.ci == "mean":
                 f = kpi.formula()
                 total = sum(c * m[k] for k, c in f.numerator.items())
                 ci = mean_interval(total, m[kpi.ci_squares], rec["denominator"])
+                se = mean_se(total, m[kpi.ci_squares], rec["denominator"])
         rows.append({
             **rec,
             "value": value,
@@ -105,6 +116,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             else rag_status(kpi.direction, value, th),
             "ci_low": ci[0],
             "ci_high": ci[1],
+            "se": se,
             "small_sample": small,
             "partial": partial.get(rec["period"], False),
             "currency": data.params.get("currency_symbol") if kpi.unit == "currency" else None,
@@ -114,7 +126,7 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
             ])) or None,
         })
     cols = ["period", *by, *[c for c in COLUMNS if c != "period"], "note", "warning", "critical",
-            "direction", "currency"]
+            "direction", "currency", "se"]
     out = pd.DataFrame(rows, columns=cols)  # input_note is folded into note
     out = out.astype({"value": "float64", "numerator": "float64", "denominator": "float64"})
     # Missing text stays None (pandas 3 would otherwise infer a string dtype with NaN).
@@ -147,11 +159,25 @@ def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None =
     grains = {p.grain for p in periods}
     if len(grains) != 1:
         raise PeriodError(f"periods must share one grain, got {sorted(grains)}")
-    selected = data.registry.select(kpis)
     measures = compute_measures(data, periods, by, backend=backend)
-    frame = kpi_frame(measures.frame, selected, data.registry, measures.unavailable,
-                      ["period", *by], variant, measures.notes)
-    return _enrich(data, frame, measures.frame, by, periods)
+    return kpi_table(data, measures.frame, periods, by, kpis, variant, measures.unavailable,
+                     measures.notes)
+
+
+def kpi_table(data, measures: pd.DataFrame, periods: list, by=(), kpis: list[str] | None = None,
+              variant: str | None = None, unavailable=(), notes=None) -> pd.DataFrame:
+    """The KPI table (the columns of :func:`kpis`) from a frame of summed measures.
+
+    For callers that sum measures their own way (explore's date windows): one row of
+    ``measures`` per period label and group, ``periods`` the matching :class:`Period` objects
+    (or any objects with ``label``, ``start``, ``end`` and ``is_covered_by``). ``unavailable``
+    and ``notes`` are :class:`kpitools.engine.Measures`' (missing inputs).
+    """
+    _check_variant(data, variant)
+    selected = data.registry.select(kpis)
+    frame = kpi_frame(measures, selected, data.registry, unavailable, ["period", *by], variant,
+                      notes)
+    return _enrich(data, frame, measures, tuple(by), periods)
 
 
 def kpis(data, period, by=None, variant: str | None = None, kpis: list[str] | None = None,
@@ -205,12 +231,97 @@ def trend(data, kpi: str | list[str] | None = None, grain: str = "week", periods
     return kpis_for_periods(data, end.history(periods), by, variant, ids, backend)
 
 
+# The columns a comparison adds to a KPI table, declared once: kpitools.compare, the reviews,
+# explore and the guardrail all build them with compare_tables.
+COMPARE_COLUMNS = ["compare_period", "compare_value", "compare_numerator", "compare_denominator",
+                   "compare_n", "compare_ci_low", "compare_ci_high", "compare_se",
+                   "compare_partial", "compare_small_sample", "change", "change_low",
+                   "change_high", "significant", "change_note"]
+_COMPARED = ["value", "numerator", "denominator", "n", "ci_low", "ci_high", "se", "partial",
+             "small_sample"]
+
+
+def _missing(x) -> bool:
+    return x is None or x != x
+
+
+def change_interval(row: dict) -> tuple[float | None, float | None]:
+    """95 % interval of ``row["change"]`` (a row of :data:`COMPARE_COLUMNS`).
+
+    Proportions with a Wilson interval: Newcombe's hybrid score interval of the difference
+    from the numerators and denominators. Means and NPS (rows with a standard error ``se``):
+    Welch, from each side's standard error and n. Counts, costs and band ratios of seconds
+    (occupancy) carry no sampling variance here: (None, None).
+    """
+    if _missing(row.get("change")):
+        return (None, None)
+    if row.get("unit") == "fraction" and not _missing(row.get("ci_low")):
+        parts = [row.get(k) for k in ("numerator", "denominator", "compare_numerator",
+                                      "compare_denominator")]
+        if any(_missing(x) for x in parts):
+            return (None, None)
+        return diff_proportions(*(float(x) for x in parts))
+    parts = [row.get(k) for k in ("value", "se", "n", "compare_value", "compare_se", "compare_n")]
+    if any(_missing(x) for x in parts):
+        return (None, None)
+    return diff_welch(*(float(x) for x in parts))
+
+
+def compare_tables(now: pd.DataFrame, then: pd.DataFrame, by=(), other: Period | None = None,
+                   coverage=None, gaps=()) -> pd.DataFrame:
+    """Rows of ``now`` with the matching rows of ``then`` (same KPIs and groups) alongside.
+
+    Adds :data:`COMPARE_COLUMNS`. ``change`` is null (with ``change_note``) when the
+    comparison is not like for like: either side is partial or a value is null.
+    ``change_low``/``change_high`` bound it at 95 % (:func:`change_interval`) and
+    ``significant`` says whether that interval excludes 0 (null when it cannot be computed).
+    ``other`` and ``coverage`` (first, last day of the data), when given, decide whether a
+    group missing from ``then`` is partial and whether ``other`` lies outside the data;
+    ``gaps`` (days without contacts inside the data) make ``other`` partial too.
+    """
+    keys = [*by, "kpi"]
+    kept = [c for c in _COMPARED if c in then.columns]
+    label = other.label if other is not None else (then["period"].iloc[0] if len(then) else None)
+    side = then[[*keys, *kept]].rename(columns={c: f"compare_{c}" for c in kept})
+    out = now.merge(side, on=keys, how="left")
+    for c in _COMPARED:
+        if f"compare_{c}" not in out:
+            out[f"compare_{c}"] = None
+    first, last = coverage if coverage is not None else (None, None)
+    covered = other is None or coverage is None or other.is_covered_by(first, last, gaps)
+    outside = other is not None and coverage is not None and (
+        first is None or other.end < first or other.start > last)
+    out["compare_period"] = label
+    out["compare_partial"] = out["compare_partial"].astype("boolean").fillna(not covered).astype(bool)
+    change = out["value"].astype("float64") - out["compare_value"].astype("float64")
+    like_for_like = ~out["partial"].astype(bool) & ~out["compare_partial"]
+    out["change"] = change.where(like_for_like & change.notna())
+    bounds = [change_interval(r) for r in out.to_dict("records")]
+    out["change_low"] = pd.Series([b[0] for b in bounds], index=out.index, dtype="float64")
+    out["change_high"] = pd.Series([b[1] for b in bounds], index=out.index, dtype="float64")
+    out["significant"] = pd.Series([significant(*b) for b in bounds], index=out.index,
+                                   dtype=object)
+    now_label = now["period"].iloc[0] if len(now) else ""
+    notes = np.select(
+        [out["partial"].astype(bool), pd.Series(outside, index=out.index),
+         out["compare_partial"], out["compare_value"].isna(), out["value"].isna()],
+        [f"{now_label} is partial", f"no data for {label}", f"{label} is partial",
+         f"no value for {label}", f"no value for {now_label}"],
+        default=None,
+    )
+    out["change_note"] = pd.Series(notes, index=out.index, dtype=object).where(
+        out["change"].isna(), None)
+    return out
+
+
 def compare(data, period, against: str = "previous", by=None, variant: str | None = None,
             kpis: list[str] | None = None, backend=None) -> pd.DataFrame:
-    """This period's KPIs next to a comparison period, with the change.
+    """This period's KPIs next to a comparison period, with the change and its interval.
 
-    ``against`` is ``previous`` or ``last_year``. ``change`` is null (with ``change_note``)
-    when the comparison is not like for like: either period is partial, or a value is null.
+    ``against`` is ``previous`` or ``last_year``. Returns the columns of :func:`kpis` plus
+    :data:`COMPARE_COLUMNS` (see :func:`compare_tables`): ``change`` is null (with
+    ``change_note``) when either period is partial or a value is null; ``change_low`` and
+    ``change_high`` are its 95 % interval and ``significant`` whether that excludes 0.
     NPS changes are in points; other changes are in the KPI's unit.
     """
     p = _period(period)
@@ -222,25 +333,7 @@ def compare(data, period, against: str = "previous", by=None, variant: str | Non
     # kpis_for_periods, not kpis(): the `kpis` argument shadows that function here.
     now = kpis_for_periods(data, [p], by, variant, kpis, backend)
     then = kpis_for_periods(data, [q], by, variant, kpis, backend)
-    keys = [*by, "kpi"]
-    then = then[[*keys, "period", "value", "partial", "n"]].rename(columns={
-        "period": "compare_period", "value": "compare_value", "partial": "compare_partial",
-        "n": "compare_n"})
-    out = now.merge(then, on=keys, how="left")
-    first, last = data.coverage
-    out["compare_period"] = q.label
-    covered = q.is_covered_by(first, last, data.gaps)
-    out["compare_partial"] = out["compare_partial"].fillna(not covered).astype(bool)
-    change = out["value"] - out["compare_value"]
-    like_for_like = ~out["partial"] & ~out["compare_partial"]
-    out["change"] = change.where(like_for_like & change.notna())
-    out["change_note"] = np.select(
-        [out["partial"], out["compare_partial"], out["compare_value"].isna()],
-        [f"{p.label} is partial", f"{q.label} is partial", f"no value for {q.label}"],
-        default=None,
-    )
-    out["change_note"] = out["change_note"].where(out["change"].isna(), None)
-    return out
+    return compare_tables(now, then, by, other=q, coverage=data.coverage, gaps=data.gaps)
 
 
 ENGINES = ("duckdb", "spark")

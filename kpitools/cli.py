@@ -58,11 +58,12 @@ RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator"
                "note"]
 
 
-def records(frame, by: tuple[str, ...] = ()) -> list[dict]:
-    """The machine contract of ``kpitools kpis --format json``: one record per KPI and group.
+def records(frame, by: tuple[str, ...] = (), extra=()) -> list[dict]:
+    """The machine contract of ``kpitools kpis --format json``: one record per KPI and group
+    (``extra``: the comparison columns with ``--compare``).
 
     A value that is not a finite number becomes null with a ``reason`` saying so."""
-    keys = [RECORD_KEYS[0], *by, *RECORD_KEYS[1:]]
+    keys = [RECORD_KEYS[0], *by, *RECORD_KEYS[1:], *extra]
     out = []
     for rec in frame.to_dict("records"):
         row = {k: finite_or_none(rec.get(k)) for k in keys}
@@ -91,10 +92,25 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+def change_text(rec: dict) -> str:
+    """'−17.6 pts ± 25.1, not significant' for the table format of ``kpis --compare``."""
+    from .formatting import fmt_change
+
+    if rec.get("change") in (None, ""):
+        return rec.get("change_note") or ""
+    text = fmt_change(rec["change"], rec["unit"])
+    low, high = rec.get("change_low"), rec.get("change_high")
+    if low not in (None, "") and high not in (None, ""):
+        text += " ± " + fmt_change((high - low) / 2, rec["unit"]).lstrip("+±")
+    word = {True: "significant", False: "not significant"}.get(rec.get("significant"))
+    return f"{text}, {word}" if word else text
+
+
 def cmd_kpis(args) -> int:
     from . import api
     from .engine import check_by
     from .formatting import fmt_target, fmt_value
+    from .targets import Thresholds, status_text
 
     data = api.load(args.data, engine=args.engine, spark_master=args.spark_master,
                     timezone=args.timezone, targets=args.targets, warehouse=args.warehouse,
@@ -102,27 +118,39 @@ def cmd_kpis(args) -> int:
     by = check_by(args.by, data)  # after loading: the data's own columns are dimensions too
     for line in getattr(data, "warnings", ()):
         print(f"warning: {line}", file=sys.stderr)
-    frame = api.kpis(data, args.period, by=by, variant=args.variant,
-                     kpis=args.kpi.split(",") if args.kpi else None)
+    ids = args.kpi.split(",") if args.kpi else None
+    if args.compare:
+        frame = api.compare(data, args.period, args.compare, by=by, variant=args.variant, kpis=ids)
+    else:
+        frame = api.kpis(data, args.period, by=by, variant=args.variant, kpis=ids)
+    extra = api.COMPARE_COLUMNS if args.compare else []
     if args.format == "json":
-        strict_json.dump(records(frame, by))
+        strict_json.dump(records(frame, by, extra))
     elif args.format == "csv":
         cols = ["period", *by, "kpi", "value", "unit", "variant", "numerator", "denominator", "n",
-                "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason"]
+                "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", *extra]
         frame[cols].to_csv(sys.stdout, index=False)
     else:
         rows = []
         directions = {k.id: k.direction for k in data.registry.kpis.values()}
-        for rec in records(frame, by):
+        for rec, full in zip(records(frame, by, extra), frame.to_dict("records"), strict=True):
             rec = {k: ("" if v is None else v) for k, v in rec.items()}
             symbol = data.params.get("currency_symbol") if rec["unit"] == "currency" else None
-            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"], symbol=symbol)
+            value = fmt_value(rec["value"] if rec["value"] != "" else None, rec["unit"],
+                              symbol=symbol,
+                              against=(rec["target"] or None) if rec["status"] != "green" else None)
+            if rec["status"]:  # words, not colours: On target, Within tolerance, Off target …
+                rec["status"] = status_text(full["direction"], full["value"], Thresholds(
+                    full["target"], full["warning"], full["critical"]))
             if rec["small_sample"] and rec["value"] != "":
                 value += " (n too small)"
             rows.append([*(str(rec[d]) for d in by), rec["label"] + (f" [{rec['variant']}]" if rec["variant"] else ""),
                          value, fmt_target(rec["target"] or None, rec["unit"], directions[rec["kpi"]]),
                          rec["status"], rec["reason"] or rec["note"]])
-        header = [*by, "KPI", "value", "target", "status", "note"]
+            if args.compare:
+                rows[-1].insert(-1, change_text(rec))
+        header = [*by, "KPI", "value", "target", "status", *(["change"] if args.compare else []),
+                  "note"]
         widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(len(header))]
         partial = " (partial period: the data does not cover all of it)" if frame["partial"].any() else ""
         print(f"KPIs for {args.period}{partial}")
@@ -269,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "ignore, ignore_within, positive; abandonment include_short "
                                     "(default: the configuration's definitions preset)")
     p.add_argument("--kpi", help="only these KPI ids (comma-separated)")
+    p.add_argument("--compare", choices=["previous", "last_year"],
+                   help="add the change vs the previous period or the same period last year, "
+                        "with its 95 %% interval and significance (as kpitools.compare)")
     p.add_argument("--format", choices=["json", "csv", "table"], default="table")
     p.add_argument("--targets", help="targets YAML (default: <data>/targets.yaml if present)")
     p.add_argument("--timezone", help="business time zone, e.g. Europe/London (default: the "

@@ -342,13 +342,11 @@ def window_kpis(
         The columns of :func:`kpitools.kpis`; ``period`` is the label or
         ``"<first>..<last>"``; ``partial`` is true when the data does not cover every day.
     """
-    from .api import _check_variant, _enrich
+    from .api import kpi_table
     from .engine import check_by, compute_measures
-    from .formulas import kpi_frame
 
     win = _window(window, "window")
     by = check_by(by, data)
-    _check_variant(data, variant)
     selected = data.registry.select(kpis)
     measures = compute_measures(data, periods_between(win.start, win.end, "day"), by)
     columns = [m for m in data.registry.measures if m in measures.frame]
@@ -374,51 +372,23 @@ def window_kpis(
         pooled[statistics] = np.nan
     for name in measures.unavailable:  # keep "unavailable" as NaN, never as 0
         pooled[name] = np.nan
-    out = kpi_frame(pooled, selected, data.registry, measures.unavailable, ["period", *by], variant,
-                    measures.notes)
-    return _enrich(data, out, pooled, by, [win])
-
-
-_COMPARE_KEEP = [
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "n",
-    "ci_low",
-    "ci_high",
-    "partial",
-    "small_sample",
-]
+    return kpi_table(data, pooled, [win], by, kpis, variant, measures.unavailable,
+                     measures.notes)
 
 
 def compare_frames(current: pd.DataFrame, earlier: pd.DataFrame, by=()) -> pd.DataFrame:
     """Put two KPI frames (same KPIs and groups, two periods) side by side.
 
-    Adds ``compare_period``, ``compare_value``, ``compare_n``, ``compare_ci_low``,
-    ``compare_ci_high``, ``compare_numerator``, ``compare_denominator``, ``compare_partial``,
-    ``compare_small_sample``, and
-
-    * ``change`` = value − compare_value (null when either side is partial or missing, as in
-      :func:`kpitools.compare`);
-    * ``intervals_overlap``: whether the two 95 % intervals overlap (null without both);
-    * ``significant``: whether the move is unlikely to be sampling noise — a two-proportion
-      z-test at 95 % for rates, non-overlapping intervals for scores (the review's rule,
-      :func:`kpitools.review.changes.is_significant`); null when there is no change or
-      nothing to test (AHT, counts and costs carry no sampling variance in the measures).
+    :func:`kpitools.api.compare_tables` (the one comparison every part of kpitools uses:
+    ``change``, its 95 % interval ``change_low``/``change_high`` and ``significant``) plus
+    ``intervals_overlap``: whether the two periods' own 95 % intervals overlap (null without
+    both). Overlapping intervals do not make a change insignificant; ``significant`` decides.
     """
+    from .api import compare_tables
     from .engine import check_by
-    from .review.changes import is_significant
 
-    by = list(check_by(by, extra=[c for c in current.columns if c in earlier.columns]))
-    keys = [*by, "kpi"]
-    then = earlier[[*keys, *_COMPARE_KEEP]].rename(
-        columns={c: f"compare_{c}" for c in _COMPARE_KEEP}
-    )
-    out = current.merge(then, on=keys, how="left")
-    out["compare_partial"] = out["compare_partial"].fillna(False).astype(bool)
-    like_for_like = ~out["partial"].astype(bool) & ~out["compare_partial"]
-    out["change"] = (out["value"] - out["compare_value"]).where(like_for_like)
+    out = compare_tables(current, earlier,
+                         check_by(by, extra=[c for c in current.columns if c in earlier.columns]))
     bounds = out[["ci_low", "ci_high", "compare_ci_low", "compare_ci_high"]].astype("float64")
     known = bounds.notna().all(axis=1)
     apart = (bounds["ci_high"] < bounds["compare_ci_low"]) | (
@@ -427,34 +397,7 @@ def compare_frames(current: pd.DataFrame, earlier: pd.DataFrame, by=()) -> pd.Da
     out["intervals_overlap"] = pd.array(
         [None if not k else not a for k, a in zip(known, apart, strict=True)], dtype="boolean"
     )
-    out["significant"] = pd.array(
-        [_significance(row, is_significant) for row in out.to_dict("records")],
-        dtype="boolean",
-    )
     return out
-
-
-def _significance(row: dict, is_significant) -> bool | None:
-    """The review's significance rule where a test is possible, else None (AHT, counts and
-    costs carry no variance in the measures, so nothing can be said about noise)."""
-    if row["change"] != row["change"] or row["change"] is None:
-        return None
-    if row.get("unit") == "fraction":
-        parts = (
-            row["numerator"],
-            row["denominator"],
-            row["compare_numerator"],
-            row["compare_denominator"],
-        )
-        testable = (
-            all(x == x and x is not None for x in parts)
-            and row["denominator"] > 0
-            and row["compare_denominator"] > 0
-        )
-    else:
-        bounds = (row["ci_low"], row["ci_high"], row["compare_ci_low"], row["compare_ci_high"])
-        testable = all(x is not None and x == x for x in bounds)
-    return bool(is_significant(row)) if testable else None
 
 
 def compare_windows(
@@ -534,9 +477,11 @@ def aht_fcr_divergence(
         ``baseline_periods``, ``aht_improved`` (bool), ``worse`` (labels of the experience
         KPIs that got worse, comma-separated) and ``diverging`` (bool).
     """
+    from .api import change_interval
     from .registry import registry as default_registry
     from .review.changes import is_better, is_material
     from .review.guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS
+    from .stats import significant
 
     reg = registry or default_registry
     if EFFICIENCY_KPI not in set(trend["kpi"]):
@@ -585,6 +530,9 @@ def aht_fcr_divergence(
                             "compare_denominator": den,
                             "change": value - baseline,
                         }
+                        # the one significance rule (Newcombe for rates; means have no
+                        # pooled standard error here, so materiality decides for them)
+                        moved[kpi]["significant"] = significant(*change_interval(moved[kpi]))
                 out[f"baseline_{kpi}"] = baseline
                 out[f"change_{kpi}"] = value - baseline
             out["baseline_periods"] = len(base) if enough else 0

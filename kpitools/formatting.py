@@ -42,13 +42,18 @@ def fmt_duration(seconds: float) -> str:
     return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
-def fmt_value(value, unit: str, missing: str = "n/a", symbol: str | None = None) -> str:
-    """``value`` in ``unit``; ``symbol`` is the currency symbol for money (``currency.symbol``
-    of the center configuration), none by default."""
+def fmt_value(value, unit: str, missing: str = "n/a", symbol: str | None = None,
+              against=None) -> str:
+    """A value for reading. ``symbol`` is the currency symbol for money (``currency.symbol``
+    of the center configuration), none by default. With ``against`` (a target, or a band's
+    bounds), digits are added until a value that is not its target no longer prints as the
+    target: ``fmt_value(0.7496, "fraction", against=0.75)`` is '74.96 %', not '75.0 %'."""
     if _missing(value):
         return missing
     if isinstance(value, (list, tuple)):
         return "–".join(fmt_value(v, unit, symbol=symbol) for v in value)
+    if against is not None and unit in _DIGITS:
+        return _fmt_apart(value, unit, against)
     if unit == "fraction":
         return f"{100 * value:.1f} %"
     if unit == "seconds":
@@ -63,6 +68,38 @@ def fmt_value(value, unit: str, missing: str = "n/a", symbol: str | None = None)
     if unit == "score":
         return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
     return f"{value:g}"
+
+
+# Digits fmt_value shows by default, and the scale of the printed number, per unit.
+_DIGITS = {"fraction": (1, 100), "nps": (1, 1), "score": (2, 1), "seconds": (0, 1)}
+
+
+def _fmt_digits(value: float, unit: str, digits: int) -> str:
+    if unit == "fraction":
+        return f"{100 * value:.{digits}f} %"
+    if unit == "nps":
+        return f"{value:+.{digits}f}".replace("-", MINUS)
+    if unit == "seconds":
+        if digits == 0:
+            return fmt_duration(value)
+        sign = MINUS if value < 0 else ""
+        m, s = divmod(round(abs(value), digits), 60)
+        return f"{sign}{int(m)}:{s:0{3 + digits}.{digits}f}"
+    return f"{value:.{digits}f}"
+
+
+def _fmt_apart(value: float, unit: str, against) -> str:
+    base, scale = _DIGITS[unit]
+    if unit == "score" and abs(value) >= 10:
+        base = 1
+    bounds = [b for b in (against if isinstance(against, (list, tuple)) else [against])
+              if not _missing(b)]
+    digits = base
+    while digits < base + 3 and any(
+            b != value and round(value * scale, digits) == round(b * scale, digits)
+            for b in bounds):
+        digits += 1
+    return _fmt_digits(value, unit, digits)
 
 
 def fmt_change(change, unit: str, missing: str = "–", symbol: str | None = None) -> str:
@@ -121,8 +158,8 @@ def fmt_tick(value, unit: str, span: float | None = None, change: bool = False) 
         return f"{100 * value:.{digits}f} %"
     if unit == "seconds":
         return fmt_duration(value)
-    if unit == "count":
-        return f"{value:,.0f}"
+    if unit == "count":  # per-day averages span 0–2: whole numbers would all read "1"
+        return f"{value:,.{1 if span is not None and span < 10 else 0}f}"
     if unit == "currency":
         return f"{value:,.2f}"
     if unit == "nps":

@@ -177,6 +177,17 @@ class Kpi:
         return self.formula().statistic
 
 
+def _min_sample(raw, parameters: dict, kid: str) -> int | None:
+    """A KPI's minimum sample: a number, or a unit word (``survey``, ``contact``,
+    ``evaluation``) naming the parameter ``min_<word>_sample`` (default 30)."""
+    if raw is None or isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isidentifier():
+        return int(parameters.get(f"min_{raw}_sample", 30))
+    raise ConfigError(f"KPI {kid!r}: min_sample must be a number or a unit word such as "
+                      f"'contact' or 'survey', not {str(raw)[:40]!r}")
+
+
 @dataclass(frozen=True)
 class Trigger:
     id: str
@@ -339,11 +350,7 @@ def parse_registry(doc: dict, what: str = "the KPI catalogue") -> Registry:
             critical=raw.get("critical"),
             ci=raw.get("ci"),
             ci_squares=raw.get("ci_squares"),
-            min_sample=(
-                int(doc.get("parameters", {}).get("min_survey_sample", 30))
-                if raw.get("min_sample") == "survey"
-                else raw.get("min_sample")
-            ),
+            min_sample=_min_sample(raw.get("min_sample"), doc.get("parameters", {}), kid),
         )
     triggers = [
         Trigger(

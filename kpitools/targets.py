@@ -136,29 +136,46 @@ def check_overrides(overrides, registry: Registry) -> list[str]:
     return problems
 
 
-def rag_status(direction: str, value, th: Thresholds) -> str | None:
-    """'green' (meets warning line), 'amber' (past warning, not past critical) or 'red'.
-
-    The warning line defaults to the target, so amber means "missed target". None when there
-    is no value or no target.
-    """
-    if value is None or th.target is None or direction == "none" or value != value:
-        return None
-    warning = th.warning if th.warning is not None else th.target
-    critical = th.critical
+def _met(direction: str, value, line) -> bool:
+    """Whether ``value`` is on the right side of ``line`` (a band: inside it)."""
     if direction == "higher":
-        if value >= warning:
-            return "green"
-        return "amber" if critical is None or value >= critical else "red"
+        return value >= line
     if direction == "lower":
-        if value <= warning:
-            return "green"
-        return "amber" if critical is None or value <= critical else "red"
-    if direction == "band":
-        lo, hi = warning
-        if lo <= value <= hi:
-            return "green"
-        if critical is None:
-            return "amber"
-        return "amber" if critical[0] <= value <= critical[1] else "red"
-    return None
+        return value <= line
+    return line[0] <= value <= line[1]
+
+
+def rag_status(direction: str, value, th: Thresholds) -> str | None:
+    """'green' only when the target is met; 'amber' when it is missed but the value is not
+    past the critical line (:func:`status_text` says whether it is within the warning
+    line's tolerance); 'red' past the critical line. None without a value or a target.
+
+    >>> rag_status("lower", 28, Thresholds(20, 30, 45))  # ASA 0:28, target 0:20
+    'amber'
+    """
+    if value is None or th.target is None or direction not in ("higher", "lower", "band") \
+            or value != value:
+        return None
+    if _met(direction, value, th.target):
+        return "green"
+    if th.critical is not None and not _met(direction, value, th.critical):
+        return "red"
+    return "amber"
+
+
+def within_tolerance(direction: str, value, th: Thresholds) -> bool:
+    """True when a missed target is still within the warning line (the tolerance)."""
+    return (rag_status(direction, value, th) == "amber" and th.warning is not None
+            and th.warning != th.target and _met(direction, value, th.warning))
+
+
+STATUS_WORDS = {"green": "On target", "tolerance": "Within tolerance", "amber": "Off target",
+                "red": "Critical"}
+
+
+def status_text(direction: str, value, th: Thresholds) -> str | None:
+    """The status in words: On target, Within tolerance, Off target, Critical (None: no status)."""
+    status = rag_status(direction, value, th)
+    if status is None:
+        return None
+    return STATUS_WORDS["tolerance" if within_tolerance(direction, value, th) else status]

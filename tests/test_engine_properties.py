@@ -153,5 +153,6 @@ def test_compare_flags_partial_periods(dataset):
     assert cmp.loc["aht", "change"] == pytest.approx(cmp.loc["aht", "value"] - cmp.loc["aht", "compare_value"])
     cmp2 = kpitools.compare(data, "2026-W10", against="previous").set_index("kpi")
     assert np.isnan(cmp2.loc["contact_volume", "change"])
-    assert "2026-W09 is partial" in cmp2.loc["contact_volume", "change_note"]
+    # the review and kpitools.compare now share one note: W09 lies wholly outside the data
+    assert cmp2.loc["contact_volume", "change_note"] == "no data for 2026-W09"
     assert Period.parse("2026-W10").previous().label == "2026-W09"

@@ -252,10 +252,11 @@ def test_compare_frames_overlap_and_significance():
     assert row["significant"]
     close = explore.compare_frames(_frame("B", 0.61, 610, 1000, 0.58, 0.64), then).iloc[0]
     assert close["intervals_overlap"] and not close["significant"]
-    # scores: significance is non-overlap of the intervals
+    # scores: Welch on the standard errors, se = 0.2/1.96 = 0.102 each; se(d) = 0.1443,
+    # df ≈ 98, half-width 1.984·0.1443 = 0.286 < 0.5: significant
     scores = explore.compare_frames(
-        _frame("B", 4.0, None, 50, 3.8, 4.2, unit="score"),
-        _frame("A", 4.5, None, 50, 4.3, 4.7, unit="score"),
+        _frame("B", 4.0, None, 50, 3.8, 4.2, unit="score").assign(se=0.2 / 1.96),
+        _frame("A", 4.5, None, 50, 4.3, 4.7, unit="score").assign(se=0.2 / 1.96),
     ).iloc[0]
     assert scores["significant"] and not scores["intervals_overlap"]
     partial = explore.compare_frames(now.assign(partial=True), then).iloc[0]

@@ -301,8 +301,10 @@ def test_period_grains_select_their_days(make_data, label, start, end):
 
 
 def test_targets_override_per_channel(make_data, tmp_path):
-    rows = [contact("v1", f"{MON}T09:00:00", wait=10), contact("c1", f"{MON}T09:00:00", wait=100, channel="chat"),
-            contact("c2", f"{MON}T09:05:00", wait=10, channel="chat")]
+    # 15 chats past 60 s and 15 within: 30 contacts, the minimum sample for a status
+    rows = [contact("v1", f"{MON}T09:00:00", wait=10)]
+    rows += [contact(f"c{i}", f"{MON}T09:{i:02d}:00", wait=100 if i % 2 else 10, channel="chat")
+             for i in range(30)]
     folder = make_data(interactions=rows)
     (folder / "targets.yaml").write_text(
         "overrides:\n  - {kpi: service_level, channel: chat, target: 0.5, critical: 0.3}\n")

@@ -3,6 +3,7 @@ observations, heat map. Expected values are worked out by hand in the comments."
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -10,10 +11,12 @@ import pytest
 from conftest import contact, write_data
 
 import kpitools
+from kpitools import explore
+from kpitools.cli import main
 from kpitools.errors import DataError
 from kpitools.formatting import fmt_change, fmt_value
 from kpitools.review import CADENCES, comparison, open_review, parse_commentary, render_markdown
-from kpitools.review.changes import is_material, materiality, two_proportion_z
+from kpitools.review.changes import is_material, materiality
 from kpitools.review.commentary import STUB_MARKER, stub_text, write_stub
 from kpitools.review.heat import heat_frame
 from kpitools.review.observations import change_sentence, contributions
@@ -87,15 +90,24 @@ def trap_data(tmp_path_factory):
     return open_review("weekly", period="2026-W10", data_dir=str(folder), run_gate=False)
 
 
-def test_comparison_agrees_with_kpitools_compare(trap_data):
+def test_comparison_agrees_with_kpitools_compare(trap_data, capsys):
+    """The review's context, the CLI (kpis --compare), explore and kpitools.compare give the
+    same changes, intervals and significance for the same periods."""
     ctx = trap_data
     for against, other in (("previous", ctx.previous), ("last_year", ctx.last_year)):
         mine = comparison(ctx.totals, ctx.period, other, ctx.coverage).set_index("kpi")
         theirs = kpitools.compare(ctx.data, ctx.label, against=against).set_index("kpi")
+        notebook = explore.compare_periods(ctx.data, ctx.label, against).set_index("kpi")
+        assert main(["kpis", "--data", str(ctx.data_dir), "--period", ctx.label, "--compare",
+                     against, "--format", "json"]) == 0
+        cli = pd.DataFrame(json.loads(capsys.readouterr().out)).set_index("kpi")
+        assert against == "last_year" or theirs["significant"].notna().any()
         for kpi in theirs.index:
-            for col in ("value", "compare_value", "change"):
-                a, b = mine.loc[kpi, col], theirs.loc[kpi, col]
-                assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b), (against, kpi, col)
+            for col in ("value", "compare_value", "change", "change_low", "change_high",
+                        "significant"):
+                b = theirs.loc[kpi, col]
+                for a in (mine.loc[kpi, col], notebook.loc[kpi, col], cli.loc[kpi, col]):
+                    assert (pd.isna(a) and pd.isna(b)) or a == pytest.approx(b), (against, kpi, col)
             if against == "previous":
                 a, b = mine.loc[kpi, "change_note"], theirs.loc[kpi, "change_note"]
                 assert (pd.isna(a) and pd.isna(b)) or a == b, kpi
@@ -151,14 +163,14 @@ def test_no_guardrail_when_both_improve(tmp_path):
 
 
 @pytest.mark.parametrize("row, expected", [
-    # FCR: half of 0.75 − 0.70 = 0.025; 2 pts on 10,000 contacts is significant but not material
+    # FCR: half of 0.75 − 0.70 = 0.025; 2 pts (significant on 10,000 contacts) is not material
     ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.02,
-      "numerator": 7300, "denominator": 10000, "compare_numerator": 7500, "compare_denominator": 10000}, False),
-    # 10 pts on 20 vs 20 contacts: material, but z = 0.65 — noise
+      "significant": True}, False),
+    # 10 pts is material, but not significant (e.g. 14/20 vs 16/20; see test_stats_compare)
     ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.10,
-      "numerator": 14, "denominator": 20, "compare_numerator": 16, "compare_denominator": 20}, False),
+      "significant": False}, False),
     ({"unit": "fraction", "direction": "higher", "warning": 0.75, "critical": 0.70, "change": -0.10,
-      "numerator": 650, "denominator": 1000, "compare_numerator": 750, "compare_denominator": 1000}, True),
+      "significant": True}, True),
     # no thresholds: 10 % of the earlier value
     ({"unit": "count", "direction": "none", "warning": None, "critical": None, "change": 99,
       "compare_value": 1000}, False),
@@ -169,11 +181,9 @@ def test_material_changes(row, expected):
     assert is_material(row) is expected
 
 
-def test_materiality_and_z_by_hand():
+def test_materiality_by_hand():
     assert materiality("higher", 0.75, 0.70) == pytest.approx(0.025)
     assert materiality("band", [0.75, 0.85], [0.65, 0.90]) == pytest.approx(0.025)
-    # p1 = 0.65, p0 = 0.80, pooled 0.725, se = sqrt(0.725·0.275·(2/200)) = 0.044651
-    assert two_proportion_z(130, 200, 160, 200) == pytest.approx(-0.15 / 0.044651, rel=1e-4)
 
 
 def test_heat_frame_by_hand(tmp_path):

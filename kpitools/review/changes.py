@@ -5,9 +5,9 @@ A move counts (for the guardrail, the observations and the "biggest movers") whe
 * **material**: at least half the distance between the KPI's warning and critical lines in the
   registry (FCR 0.75 / 0.70 -> 2.5 points, AHT 6:00 / 7:30 -> 45 s). KPIs without thresholds
   (volumes, cost per contact) must move by :data:`RELATIVE_MATERIALITY` of their earlier value;
-* and **statistically distinguishable** where the data allows a test: a two-proportion z-test
-  at 95 % for rates, non-overlapping intervals for NPS and mean scores. Handle time carries no
-  variance in the measures, so materiality alone decides for it.
+* and **significant** where the data allows a test: the 95 % interval of the change excludes 0
+  (:func:`kpitools.api.compare_tables`: Newcombe for rates, Welch for means and NPS). Counts,
+  costs and occupancy carry no sampling variance, so materiality alone decides for them.
 
 Pure functions over rows of a comparison frame (see :mod:`kpitools.review.context`).
 """
@@ -15,8 +15,6 @@ Pure functions over rows of a comparison frame (see :mod:`kpitools.review.contex
 from __future__ import annotations
 
 import math
-
-from ..stats import Z95
 
 RELATIVE_MATERIALITY = 0.10
 
@@ -42,30 +40,11 @@ def materiality(direction: str, warning, critical) -> float | None:
     return gap / 2 if gap else None
 
 
-def two_proportion_z(x1, n1, x0, n0) -> float | None:
-    """z statistic of p1 - p0 with the pooled standard error (None when undefined)."""
-    x1, n1, x0, n0 = (_num(v) for v in (x1, n1, x0, n0))
-    if not n1 or not n0 or x1 is None or x0 is None:
-        return None
-    pooled = (x1 + x0) / (n1 + n0)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-    if se == 0:
-        return None
-    return (x1 / n1 - x0 / n0) / se
-
-
 def is_significant(row: dict) -> bool:
-    """True when the change in ``row`` is unlikely to be sampling noise (or cannot be tested)."""
-    unit = row.get("unit")
-    if unit == "fraction":
-        z = two_proportion_z(row.get("numerator"), row.get("denominator"),
-                             row.get("compare_numerator"), row.get("compare_denominator"))
-        return z is None or abs(z) >= Z95
-    lo1, hi1 = _num(row.get("ci_low")), _num(row.get("ci_high"))
-    lo0, hi0 = _num(row.get("compare_ci_low")), _num(row.get("compare_ci_high"))
-    if None in (lo1, hi1, lo0, hi0):
-        return True
-    return hi1 < lo0 or hi0 < lo1
+    """False only when the change's 95 % interval (``significant`` from
+    :func:`kpitools.api.compare_tables`) includes 0; a change that cannot be tested (counts,
+    costs, occupancy) is left to materiality."""
+    return row.get("significant") is not False
 
 
 def is_material(row: dict) -> bool:

@@ -100,7 +100,9 @@ def axis_formatter(unit: str, span: float | None = None) -> FuncFormatter:
     if unit == "seconds":
         return FuncFormatter(lambda v, _: fmt_duration(v))
     if unit == "count":
-        return FuncFormatter(lambda v, _: f"{v:,.0f}")
+        # Per-day averages can span 0–2: whole numbers would label every tick "1".
+        digits = 1 if span is not None and span < 10 else 0
+        return FuncFormatter(lambda v, _: f"{v:,.{digits}f}")
     if unit == "currency":
         return FuncFormatter(lambda v, _: f"{v:,.2f}")
     if unit == "nps":
@@ -185,8 +187,13 @@ def trend_grid(trend: pd.DataFrame, kpis: list[str], labels: list[str], grain: s
             cur = sub[sub["period"] == current]
             if len(cur) and cur["value"].notna().all() and kpi.unit != "count":
                 status = None if bool(cur["small_sample"].iloc[0]) else cur["status"].iloc[0]
-                ax.scatter(cur["x"], cur["value"], s=46, zorder=5, color=RAG_COLOURS.get(status, GREY),
-                           marker=RAG_MARKERS.get(status, "D"), edgecolor="white", linewidth=0.6)
+                colour = RAG_COLOURS.get(status, GREY)
+                if bool(cur["partial"].iloc[0]):  # a partial period stays hollow, in its colour
+                    ax.scatter(cur["x"], cur["value"], s=46, zorder=5, facecolor="white",
+                               edgecolor=colour, marker=RAG_MARKERS.get(status, "D"), linewidth=1.2)
+                else:
+                    ax.scatter(cur["x"], cur["value"], s=46, zorder=5, color=colour,
+                               marker=RAG_MARKERS.get(status, "D"), edgecolor="white", linewidth=0.6)
             vals = sub["value"].dropna()
             if len(vals):
                 lo, hi = vals.min(), vals.max()
@@ -263,7 +270,8 @@ def heatmaps(heat: pd.DataFrame, registry, targets: dict, weekdays: tuple[str, .
             target = targets.get(kid)
             if kid == "contact_volume":
                 cmap, norm = sns.color_palette("Blues", as_cmap=True), None
-                fmt = axis_formatter("count")
+                finite = value.stack().dropna()
+                fmt = axis_formatter("count", float(finite.max() - finite.min()) if len(finite) else None)
             else:
                 good, bad = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
                 cmap = _diverging(good, bad) if kpi.direction == "higher" else _diverging(bad, good)
@@ -384,19 +392,20 @@ def distribution(frame: pd.DataFrame, registry, kpis=("occupancy", "utilization"
 
 
 def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: float) -> tuple[Figure, str]:
-    """Required (Erlang C) vs actual agents by time of day, weekday average, plus the gap map."""
+    """Required (Erlang C) vs estimated staffed agents by time of day, weekday average, plus the
+    gap map (estimates: see :mod:`kpitools.review.staffing_view`)."""
     weekdays = profile[profile["weekday"].isin(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])]
-    by_time = weekdays.groupby("time_of_day", observed=True)[["required_agents", "actual_agents"]].mean()
+    by_time = weekdays.groupby("time_of_day", observed=True)[["required_agents", "estimated_agents"]].mean()
     with mpl.rc_context(STYLE):
         fig = figure(TEXT_WIDTH_IN, 5.2)
         ax1, ax2 = fig.subplots(2, 1, height_ratios=[1.1, 1])
         x = np.arange(len(by_time))
         ax1.plot(x, by_time["required_agents"], color=OKABE_ITO["vermillion"], ls="--", marker="s",
                  markersize=2.5, label=f"required (Erlang C, {100 * target:.0f} % in {within:.0f} s)")
-        ax1.plot(x, by_time["actual_agents"], color=OKABE_ITO["blue"], marker="o", markersize=2.5,
-                 label="actual (agents who handled a contact)")
-        ax1.fill_between(x, by_time["required_agents"], by_time["actual_agents"],
-                         where=by_time["actual_agents"] < by_time["required_agents"],
+        ax1.plot(x, by_time["estimated_agents"], color=OKABE_ITO["blue"], marker="o", markersize=2.5,
+                 label="estimated staffed (workload ÷ occupancy)")
+        ax1.fill_between(x, by_time["required_agents"], by_time["estimated_agents"],
+                         where=by_time["estimated_agents"] < by_time["required_agents"],
                          color=OKABE_ITO["vermillion"], alpha=0.2, lw=0, label="short of requirement")
         step = max(1, len(x) // 12)
         ax1.set_xticks(x[::step])
@@ -404,7 +413,7 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         ax1.set_ylabel("agents")
         ax1.set_xlabel(f"time of day (Monday–Friday average, {channel})")
         ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3, fontsize=6.5)
-        ax1.set_title("Required vs actual agents by interval", loc="left")
+        ax1.set_title("Required vs estimated staffed agents by interval", loc="left")
         gap = profile.pivot(index="weekday", columns="time_of_day", values="staffing_gap")
         gap.index = [str(d)[:3] for d in gap.index]
         lim = float(np.nanmax(np.abs(gap.to_numpy()))) if gap.notna().any().any() else 1.0
@@ -413,7 +422,7 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
             warnings.simplefilter("ignore", PendingDeprecationWarning)
             sns.heatmap(gap, ax=ax2, cmap=_diverging(OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
                         center=0, vmin=-lim, vmax=lim, linewidths=0.3, linecolor="white",
-                        cbar_kws={"label": "actual − required agents", "pad": 0.01, "aspect": 12})
+                        cbar_kws={"label": "estimated − required agents", "pad": 0.01, "aspect": 12})
         ticks = np.arange(0, gap.shape[1], max(1, gap.shape[1] // 12))
         ax2.set_xticks(ticks + 0.5)
         ax2.set_xticklabels([gap.columns[t] for t in ticks], rotation=0)
@@ -421,8 +430,8 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         ax2.set_xlabel("time of day")
         ax2.set_ylabel("")
         ax2.set_title("Staffing gap by weekday and interval (vermillion: short)", loc="left")
-    short = int((by_time["actual_agents"] < by_time["required_agents"]).sum())
-    alt = (f"Line chart of Erlang C required agents and actual agents by time of day on {channel}, "
-           f"weekday average: actual below required in {short} of {len(by_time)} intervals; "
+    short = int((by_time["estimated_agents"] < by_time["required_agents"]).sum())
+    alt = (f"Line chart of Erlang C required agents and estimated staffed agents by time of day on "
+           f"{channel}, weekday average: estimate below required in {short} of {len(by_time)} intervals; "
            "and a heat map of the staffing gap by weekday and interval.")
     return fig, alt

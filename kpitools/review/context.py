@@ -11,9 +11,9 @@ properties, each one engine pass over the data:
   abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
   ``staffing`` the Erlang C interval profile.
 
-Comparisons are built from those frames by :func:`comparison`, which follows the rules of
-:func:`kpitools.compare` (no change when either period is partial or a value is missing; a
-test checks the two agree) without running the engine again.
+Comparisons are built from those frames by :func:`comparison` with the same
+:func:`kpitools.api.compare_tables` that :func:`kpitools.compare` uses (a test checks the two
+agree) without running the engine again.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ import tempfile
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..api import kpis, kpis_for_periods
+from ..api import compare_tables, kpi_table, kpis, kpis_for_periods
 from ..api import load as load_engine
 from ..errors import DataError, PeriodError, quote
 from ..periods import Period, latest_complete
@@ -108,37 +107,12 @@ def resolve_period(cadence: Cadence, label: str | None, data) -> Period:
 
 def comparison(frame: pd.DataFrame, period: Period, other: Period, coverage,
                by: tuple[str, ...] = (), gaps=()) -> pd.DataFrame:
-    """Rows of ``period`` with the values of ``other`` alongside, as :func:`kpitools.compare`.
-
-    Adds compare_period, compare_value, compare_partial, compare_n, compare_numerator,
-    compare_denominator, compare_ci_low, compare_ci_high, change, change_note.
-    ``change`` is null when either period is partial or a value is missing. ``gaps``: days
-    inside the coverage without contacts (they make the periods containing them partial).
-    """
-    keys = [*by, "kpi"]
-    now = frame[frame["period"] == period.label]
-    then = frame[frame["period"] == other.label][
-        [*keys, "value", "partial", "n", "numerator", "denominator", "ci_low", "ci_high"]
-    ].rename(columns={c: f"compare_{c}" for c in
-                      ("value", "partial", "n", "numerator", "denominator", "ci_low", "ci_high")})
-    out = now.merge(then, on=keys, how="left")
-    first, last = coverage
-    covered = other.is_covered_by(first, last, gaps)
-    out["compare_period"] = other.label
-    out["compare_partial"] = out["compare_partial"].astype("boolean").fillna(not covered).astype(bool)
-    change = out["value"] - out["compare_value"]
-    like_for_like = ~out["partial"].astype(bool) & ~out["compare_partial"]
-    out["change"] = change.where(like_for_like & change.notna())
-    outside = first is None or other.end < first or other.start > last
-    notes = np.select(
-        [out["partial"].astype(bool), pd.Series(outside, index=out.index),
-         out["compare_partial"], out["compare_value"].isna()],
-        [f"{period.label} is partial", f"no data for {other.label}",
-         f"{other.label} is partial", f"no value for {other.label}"],
-        default=None,
-    )
-    out["change_note"] = pd.Series(notes, index=out.index).where(out["change"].isna(), None)
-    return out
+    """Rows of ``period`` in ``frame`` compared with its rows of ``other``: the one
+    comparison of :func:`kpitools.api.compare_tables`, without running the engine again.
+    ``gaps``: days inside the coverage without contacts (they make their periods partial)."""
+    return compare_tables(frame[frame["period"] == period.label],
+                          frame[frame["period"] == other.label], by, other=other,
+                          coverage=coverage, gaps=gaps)
 
 
 class ReviewContext:
@@ -272,17 +246,14 @@ class ReviewContext:
     def variants(self) -> pd.DataFrame:
         """Each KPI with variants under each of them, previous and this period (one pass);
         ``kpi`` is ``<id>:<variant>``."""
-        from ..api import _enrich
         from ..engine import compute_measures
-        from ..formulas import kpi_frame
 
         periods = [self.previous, self.period]
         measures = compute_measures(self.data, periods)
-        frames = [kpi_frame(measures.frame, [kpi], self.registry, measures.unavailable,
-                            ["period"], v, measures.notes)
-                  for kpi in self.registry.kpis.values() for v in kpi.variants]
-        frame = _enrich(self.data, pd.concat(frames, ignore_index=True), measures.frame, (),
-                        periods)
+        frame = pd.concat([kpi_table(self.data, measures.frame, periods, (), [kpi.id], v,
+                                     measures.unavailable, measures.notes)
+                           for kpi in self.registry.kpis.values() for v in kpi.variants],
+                          ignore_index=True)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
                           self.period, self.previous, self.coverage, gaps=self.gaps)
 

@@ -82,7 +82,10 @@ def verdict(ctx) -> tuple[str, str]:
     n = len(results(ctx))
     crit, warn = problems(ctx)
     rows = sum(rows_checked(ctx).values())
-    base = f"{n} checks on {rows:,} rows"
+    n_skipped = len(skipped(ctx))
+    # "91 checks, none failed" when 53 never ran overstates the assurance: count what ran.
+    ran = f"{n - n_skipped} of {n} checks ran ({n_skipped} skipped)" if n_skipped else f"{n} checks"
+    base = f"{ran} on {rows:,} rows"
     if crit or ctx.validation.get("ok") is False:
         return ("fail", f"Data quality: FAILED — {len(crit)} critical check(s) failed ({base}).")
     if warn:

@@ -11,11 +11,11 @@ easily averaged away.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..api import compare_tables
 from ..formatting import fmt_change, fmt_value
 from ..stats import wilson
 from .bounded import listed
@@ -56,20 +56,19 @@ def _baseline(ctx) -> tuple[pd.DataFrame | None, str]:
     if earlier.empty or ctx.partial:
         return None, ""
     n_periods = earlier["period"].nunique()
-    grouped = earlier.groupby("kpi")[["numerator", "denominator"]].sum(min_count=1)
-    rows = []
-    for rec in ctx.current[ctx.current["kpi"].isin(kpis)].to_dict("records"):
-        num, den = grouped.loc[rec["kpi"]] if rec["kpi"] in grouped.index else (math.nan, math.nan)
-        before = num / den if den and den == den and den > 0 else math.nan
-        lo, hi = wilson(num, den) if rec["unit"] == "fraction" and before == before else (None, None)
-        change = rec["value"] - before if rec["value"] == rec["value"] else math.nan
-        rows.append({**rec, "compare_value": before, "compare_numerator": num,
-                     "compare_denominator": den, "compare_ci_low": lo, "compare_ci_high": hi,
-                     "compare_period": f"{labels[0]} to {labels[-1]}" if labels else "",
-                     "change": change if change == change else None,
-                     "change_note": None if change == change else "no baseline value"})
+    pooled = earlier.groupby("kpi", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
+    pooled["value"] = pooled["numerator"] / pooled["denominator"].where(pooled["denominator"] > 0)
+    pooled["n"] = pooled["denominator"]
+    # Wilson bounds mark the rates as testable; means have no pooled standard error here,
+    # so materiality alone decides for them.
+    units = ctx.current.set_index("kpi")["unit"]
+    ci = [wilson(r["numerator"], r["denominator"]) if units.get(r["kpi"]) == "fraction"
+          and r["value"] == r["value"] else (None, None) for r in pooled.to_dict("records")]
+    pooled["ci_low"], pooled["ci_high"] = [c[0] for c in ci], [c[1] for c in ci]
+    pooled["period"], pooled["partial"] = f"{labels[0]} to {labels[-1]}", False
+    current = ctx.current[ctx.current["kpi"].isin(kpis)]
     word = ctx.cadence.grain + ("s" if n_periods != 1 else "")
-    return pd.DataFrame(rows), f"the {n_periods} {word} before"
+    return compare_tables(current, pooled), f"the {n_periods} {word} before"
 
 
 def _comparisons(ctx) -> list[tuple[str, pd.DataFrame, str]]:

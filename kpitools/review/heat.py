@@ -16,9 +16,28 @@ HEAT_KPIS = ["contact_volume", "service_level", "abandonment_rate"]
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def weekday_counts(period: Period, coverage=(None, None)) -> dict[int, int]:
+    """How many times each weekday (1 = Monday) occurs in ``period`` within the data."""
+    first, last = coverage
+    start = max(period.start, first) if first is not None else period.start
+    end = min(period.end, last) if last is not None else period.end
+    days = pd.date_range(start, end, freq="D")
+    counts = pd.Series(days.isocalendar().day.to_numpy()).value_counts()
+    return {d: int(counts.get(d, 0)) for d in range(1, 8)}
+
+
 def heat_frame(data, period: Period) -> pd.DataFrame:
-    """Tidy frame: weekday (1 = Monday), hour, kpi, value, numerator, denominator."""
+    """Tidy frame: weekday (1 = Monday), hour, kpi, value, numerator, denominator, days.
+
+    Contact volume is a **per-day average**: the count divided by ``days``, the number of
+    times that weekday occurs in the period (a month has four or five Thursdays; summing
+    would make the five-Thursday weekday look busiest). Rates are ratios of sums as always.
+    """
     frame = kpis(data, period, by=["weekday", "hour"], kpis=HEAT_KPIS)
     frame = frame.dropna(subset=["weekday", "hour"])
     frame = frame.astype({"weekday": int, "hour": int})
-    return frame[["weekday", "hour", "kpi", "value", "numerator", "denominator"]].reset_index(drop=True)
+    frame["days"] = frame["weekday"].map(weekday_counts(period, data.coverage)).astype(float)
+    volume = (frame["kpi"] == "contact_volume") & (frame["days"] > 0)
+    frame.loc[volume, "value"] = frame.loc[volume, "value"] / frame.loc[volume, "days"]
+    return frame[["weekday", "hour", "kpi", "value", "numerator", "denominator",
+                  "days"]].reset_index(drop=True)

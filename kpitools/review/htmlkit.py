@@ -12,9 +12,13 @@ import math
 from dataclasses import dataclass
 
 from ..formatting import fmt_change, fmt_target, fmt_value
+from ..targets import Thresholds, within_tolerance
 
 RAG_TEXT = {"green": "● On target", "amber": "▲ Off target", "red": "■ Critical"}
 NO_DATA = "no data"  # a null KPI (missing table or column, nothing in scope): grey, no colour
+TOLERANCE_TEXT = "▲ Within tolerance"
+SIGNIFICANCE_NOTE = ("Changes: blue better, vermillion worse when significant at 95 %; grey "
+                     "\u201cn.s.\u201d: not significant, the move may be sampling noise.")
 
 
 def esc(text) -> str:
@@ -39,18 +43,41 @@ class Block:
         return self.html
 
 
-def rag_badge(status, small_sample: bool = False, has_value: bool = True) -> str:
+def rag_badge(status, small_sample: bool = False, has_value: bool = True,
+              tolerance: bool = False) -> str:
     if small_sample and has_value:
         return '<span class="rag rag-na">n too small</span>'
     if not has_value:
         return f'<span class="rag rag-na">{NO_DATA}</span>'
     if not isinstance(status, str) or status not in RAG_TEXT:
         return '<span class="rag rag-none">–</span>'
-    return f'<span class="rag rag-{status}">{RAG_TEXT[status]}</span>'
+    text = TOLERANCE_TEXT if tolerance and status == "amber" else RAG_TEXT[status]
+    return f'<span class="rag rag-{status}">{text}</span>'
+
+
+def row_badge(row: dict) -> str:
+    """The status badge of a KPI row: n too small, On target, Within tolerance, Off target or
+    Critical (:func:`kpitools.targets.status_text`)."""
+    value = row.get("value")
+    tolerance = not missing(value) and within_tolerance(
+        row.get("direction"), value, Thresholds(row.get("target"), row.get("warning"),
+                                                row.get("critical")))
+    return rag_badge(row.get("status"), bool(row.get("small_sample")), not missing(value),
+                     tolerance)
+
+
+def target_of(row: dict):
+    """The row's target for :func:`kpitools.formatting.fmt_value`'s ``against``: only when the
+    value misses it (a met target may print as the target without contradicting the status)."""
+    if row.get("status") == "green":
+        return None
+    target = row.get("target")
+    return None if not isinstance(target, (list, tuple)) and missing(target) else target
 
 
 def value_cell(row: dict) -> str:
-    text = fmt_value(row.get("value"), row.get("unit"), symbol=row.get("currency"))
+    text = fmt_value(row.get("value"), row.get("unit"), symbol=row.get("currency"),
+                     against=target_of(row))
     cls = "num"
     if row.get("small_sample") and not missing(row.get("value")):
         cls += " small-sample"
@@ -66,12 +93,19 @@ def change_cell(row: dict, better: bool | None) -> str:
     if missing(change):
         note = row.get("change_note") or ""
         return f'<td class="num change na"><span class="note">{esc(note) if note else "–"}</span></td>'
+    shown = fmt_change(change, row.get("unit"), symbol=row.get("currency"))
+    if not any(c in "123456789" for c in shown):  # prints as ±0: no arrow, no colour
+        change, better, shown = 0.0, None, "±" + shown.lstrip("+−±")
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "")
-    cls = {True: "better", False: "worse"}.get(better, "neutral")
-    word = {True: "better · ", False: "worse · "}.get(better, "")
+    # Colour only a move that is not sampling noise: a change whose 95 % interval includes 0
+    # is grey and marked "n.s." (not significant; see SIGNIFICANCE_NOTE). Changes that cannot
+    # be tested, such as volumes, keep their colour.
+    noise = row.get("significant") is False
+    cls = "neutral" if noise else {True: "better", False: "worse"}.get(better, "neutral")
+    word = "n.s. · " if noise and change else {True: "better · ", False: "worse · "}.get(better, "")
     before = fmt_value(row.get("compare_value"), row.get("unit"), symbol=row.get("currency"))
     return (f'<td class="num change {cls}"><span class="delta">{arrow} '
-            f'{esc(fmt_change(change, row.get("unit"), symbol=row.get("currency")))}</span>'
+            f'{esc(shown)}</span>'
             f'<br/><span class="was">{word}was {esc(before)}</span></td>')
 
 

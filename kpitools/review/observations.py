@@ -10,6 +10,7 @@ and the table next to it always agree.
 
 from __future__ import annotations
 
+import calendar
 import math
 
 import pandas as pd
@@ -19,11 +20,23 @@ from ..formatting import fmt_change, fmt_value
 from .changes import is_material, materiality
 from .guardrail import mid, summary_sentence
 from .heat import WEEKDAYS
+from .htmlkit import target_of
 from .triggers import first_sentence, rule_text, top_rules
 
 MAX_MOVERS = 3
 
 
+
+
+def name(value) -> str:
+    """A queue, channel or issue type in a sentence: 'outage report', not 'outage_report'."""
+    return str(value).replace("_", " ")
+
+
+def contacts(n) -> str:
+    """'1 contact', '1,204 contacts'."""
+    text = fmt_value(n, "count")
+    return f"{text} contact" + ("" if text == "1" else "s")
 
 
 def _amount(change: float, unit: str) -> str:
@@ -41,7 +54,7 @@ def target_clause(row: dict) -> str:
         return ""
     t = fmt_value(target, row["unit"])
     direction = row.get("direction")
-    # "75.0 %, below the 75.0 % target" reads like a mistake: say how close it is.
+    # The value itself prints with the digits that set it apart (74.96 %); still say how close.
     just = "just " if status != "green" and fmt_value(row.get("value"), row["unit"]) == t else ""
     if status == "green":
         return f", within the {t} band" if direction == "band" else f", meeting the {t} target"
@@ -91,13 +104,14 @@ def change_sentence(ctx, row: dict, against: str | None = None) -> str:
     verb = "rose" if change > 0 else "fell"
     against = against or f"the previous {ctx.cadence.grain}"
     text = (f"{row['label']} {verb} {_amount(change, row['unit'])} to "
-            f"{fmt_value(row['value'], row['unit'])} against {against}{target_clause(row)}")
+            f"{fmt_value(row['value'], row['unit'], against=target_of(row))} against {against}"
+            f"{target_clause(row)}")
     parts = contributions(ctx, row["kpi"])
     if parts is not None and len(parts) > 1:
         same_sign = parts[parts * change > 0]
         if len(same_sign):
             top = same_sign.abs().idxmax()
-            text += f"; {top} contributed most ({fmt_change(same_sign[top], row['unit'])})"
+            text += f"; {name(top)} contributed most ({fmt_change(same_sign[top], row['unit'])})"
     return text + "."
 
 
@@ -116,7 +130,8 @@ def movers(ctx) -> list[dict]:
 
 
 def _status_list(rows: list[dict]) -> str:
-    return ", ".join(f"{r['label']} ({fmt_value(r['value'], r['unit'])})" for r in rows)
+    return ", ".join(f"{r['label']} ({fmt_value(r['value'], r['unit'], against=target_of(r))})"
+                     for r in rows)
 
 
 def executive_summary(ctx) -> list[str]:
@@ -181,8 +196,8 @@ def trends(ctx) -> list[str]:
             else:
                 break
         if streak >= 3:
-            whole = " every" if streak == n else ""
-            out.append(f"{label} has missed its target in{whole} the last {streak} {g}s.")
+            whole = "each of " if streak == n else ""
+            out.append(f"{label} has missed its target in {whole}the last {streak} {g}s.")
             continue
         vals = sub["value"].dropna()
         complete = sub[~sub["partial"].astype(bool)]["value"].dropna()
@@ -195,54 +210,91 @@ def trends(ctx) -> list[str]:
     return out[:6]
 
 
+def shortfall(row: dict) -> float:
+    """How far the value is past its target, in the KPI's unit (0 when it meets it)."""
+    value, target = _num(row.get("value")), row.get("target")
+    if value is None or target is None or row.get("small_sample"):
+        return 0.0
+    direction = row.get("direction")
+    if direction == "band" and isinstance(target, (list, tuple)):
+        return max(target[0] - value, value - target[1], 0.0)
+    target = _num(target)
+    if target is None:
+        return 0.0
+    if direction == "higher":
+        return max(target - value, 0.0)
+    if direction == "lower":
+        return max(value - target, 0.0)
+    return 0.0
+
+
+def impact(row: dict) -> float:
+    """Distance past target × volume (n): a large queue a little off target outranks a tiny
+    one far off it. The order of the worst-first lists."""
+    return shortfall(row) * (_num(row.get("n")) or 0.0)
+
+
+def worst_first(frame: pd.DataFrame, kpi: str) -> list[dict]:
+    """Rows of ``kpi`` that miss their target, by impact (largest first), never by name."""
+    rows = [r for r in frame[frame["kpi"] == kpi].to_dict("records") if shortfall(r) > 0]
+    return sorted(rows, key=lambda r: -impact(r))
+
+
+def _where(row: dict, dim: str) -> str:
+    n = _num(row.get("n"))
+    size = f" on {fmt_value(n, 'count')}" if n is not None else ""
+    return (f"{name(row[dim])} ({fmt_value(row['value'], row['unit'], against=row.get('target'))}"
+            f"{size})")
+
+
 def breakdowns(ctx) -> list[str]:
+    """The queues and channels furthest past target (× volume) first, then material moves."""
     out = []
     q = ctx.by("queue")
-    for kid in ("service_level", "fcr", "abandonment_rate"):
-        sub = q[(q["kpi"] == kid) & q["value"].notna()]
-        if sub.empty:
-            continue
-        direction = ctx.registry[kid].direction
-        worst = sub.sort_values("value", ascending=(direction == "higher")).iloc[0].to_dict()
-        if worst.get("status") in ("amber", "red"):
-            out.append(f"{worst['label']} is weakest in the {worst['queue']} queue "
-                       f"({fmt_value(worst['value'], worst['unit'])}{target_clause(worst)}).")
+    for dim, frame in (("queue", q), ("channel", ctx.by("channel"))):
+        hits = [rows[0] for kid in ("service_level", "fcr", "abandonment_rate")
+                if (rows := worst_first(frame, kid))]
+        for worst in sorted(hits, key=lambda r: -impact(r))[:2]:
+            out.append(f"{worst['label']} misses its target most in the {name(worst[dim])} {dim} "
+                       f"({fmt_value(worst['value'], worst['unit'], against=worst.get('target'))}"
+                       f" on {fmt_value(worst['n'], 'count')}{target_clause(worst)}).")
     moves = [r for r in q.to_dict("records") if r["kpi"] in ("service_level", "fcr", "aht", "abandonment_rate")
              and is_material(r)]
     moves.sort(key=lambda r: -abs(r["change"]) / (materiality(r["direction"], r["warning"], r["critical"]) or 1))
     for r in moves[:2]:
         verb = "rose" if r["change"] > 0 else "fell"
-        out.append(f"In {r['queue']}, {mid(r['label'])} "
-                   f"{verb} {_amount(r['change'], r['unit'])} to {fmt_value(r['value'], r['unit'])}.")
-    c = ctx.by("channel")
-    sl = c[(c["kpi"] == "service_level") & c["value"].notna()]
-    if len(sl) >= 2:
-        out.append("Service level by channel: " + ", ".join(
-            f"{r['channel']} {fmt_value(r['value'], r['unit'])}" for r in sl.to_dict("records")) + ".")
+        out.append(f"In {name(r['queue'])}, {mid(r['label'])} "
+                   f"{verb} {_amount(r['change'], r['unit'])} to "
+                   f"{fmt_value(r['value'], r['unit'], against=target_of(r))}.")
     return out
 
 
 def issue_types(ctx) -> list[str]:
+    """Issue types past their FCR and AHT targets, worst (distance × volume) first; the one
+    with the lowest FCR is always named."""
     out = []
     f = ctx.by("issue_type")
-    aht = f[(f["kpi"] == "aht") & f["value"].notna()].copy()
-    if aht.empty:
-        return out
-    aht["over"] = aht["value"] - aht["target"].astype(float)
-    over = aht[aht["status"].isin(["amber", "red"])].sort_values("over", ascending=False)
-    if len(over):
-        out.append("Above their AHT target: " + ", ".join(
-            f"{r['issue_type']} ({fmt_value(r['value'], 'seconds')} vs {fmt_value(r['target'], 'seconds')})"
-            for r in over.head(3).to_dict("records")) + ".")
-    else:
+    fcr = worst_first(f, "fcr")
+    if fcr:
+        shown = fcr[:3]
+        lowest = min(fcr, key=lambda r: r["value"])
+        if lowest not in shown:
+            shown.append(lowest)
+        out.append("Furthest below the FCR target (distance × contacts): "
+                   + ", ".join(_where(r, "issue_type") for r in shown) + ".")
+    aht = worst_first(f, "aht")
+    if aht:
+        out.append("Furthest above their AHT target (distance × contacts): " + ", ".join(
+            f"{name(r['issue_type'])} ({fmt_value(r['value'], 'seconds', against=r['target'])} vs "
+            f"{fmt_value(r['target'], 'seconds')})" for r in aht[:3]) + ".")
+    elif len(f[(f["kpi"] == "aht") & f["value"].notna()]):
         out.append("Every issue type is within its AHT target.")
-    fcr = f[(f["kpi"] == "fcr")].set_index("issue_type")
-    fast_unresolved = [r for r in aht.to_dict("records") if r["status"] == "green"
-                       and fcr["status"].get(r["issue_type"]) in ("amber", "red")]
+    aht_ok = {r["issue_type"] for r in f[(f["kpi"] == "aht")].to_dict("records")
+              if r.get("status") == "green"}
+    fast_unresolved = [r for r in fcr if r["issue_type"] in aht_ok]
     if fast_unresolved:
         out.append("Within their AHT target but below the FCR target: " + ", ".join(
-            f"{r['issue_type']} (FCR {fmt_value(fcr['value'][r['issue_type']], 'fraction')})"
-            for r in fast_unresolved[:3]) + " — fast is not the same as resolved.")
+            _where(r, "issue_type") for r in fast_unresolved[:3]) + " — fast is not the same as resolved.")
     return out
 
 
@@ -254,15 +306,20 @@ def heatmap(ctx) -> list[str]:
     vol = h[h["kpi"] == "contact_volume"]
     if len(vol):
         top = vol.sort_values("value", ascending=False).iloc[0]
-        out.append(f"Busiest hour: {WEEKDAYS[int(top['weekday']) - 1]} {int(top['hour']):02d}:00 "
-                   f"with {fmt_value(top['value'], 'count')} contacts.")
+        day = WEEKDAYS[int(top["weekday"]) - 1]
+        if ctx.cadence.grain == "week":
+            out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 "
+                       f"with {contacts(top['value'])}.")
+        else:  # per-day averages: a weekday occurring five times is not busier for it
+            out.append(f"Busiest hour: {day} {int(top['hour']):02d}:00 with "
+                       f"{top['value']:,.1f} contacts on an average {calendar.day_name[int(top['weekday']) - 1]}.")
     for kid, word in (("service_level", "Lowest service level"), ("abandonment_rate", "Highest abandonment")):
         sub = h[(h["kpi"] == kid) & (h["denominator"] >= MIN_CELL_CONTACTS) & h["value"].notna()]
         if sub.empty:
             continue
         r = sub.sort_values("value", ascending=(kid == "service_level")).iloc[0]
         out.append(f"{word}: {WEEKDAYS[int(r['weekday']) - 1]} {int(r['hour']):02d}:00 "
-                   f"({fmt_value(r['value'], 'fraction')} of {fmt_value(r['denominator'], 'count')} contacts).")
+                   f"({fmt_value(r['value'], 'fraction')} of {contacts(r['denominator'])}).")
     return out
 
 
@@ -291,12 +348,20 @@ def staffing(ctx) -> list[str]:
     if prof is None or prof.empty:
         return []
     short = prof[prof["staffing_gap"] < 0]
-    out = [f"Actual {ctx.staffing['channel']} agents were below the Erlang C requirement in "
-           f"{len(short)} of {len(prof)} weekday half-hour slots (average over the {ctx.cadence.grain})."]
+    out = [f"Estimated staffed {ctx.staffing['channel']} agents (workload ÷ measured occupancy) were "
+           f"below the Erlang C requirement in {len(short)} of {len(prof)} weekday half-hour slots "
+           f"(average over the {ctx.cadence.grain}; no staffing table, so an estimate)."]
     if len(short):
         w = short.sort_values("staffing_gap").iloc[0]
         out.append(f"Largest gap: {w['weekday']} {w['time_of_day']}, "
                    f"{abs(w['staffing_gap']):.1f} agents short of the {w['required_agents']:.1f} required.")
+        # An estimated shortfall where the achieved service level met its target says more
+        # about the estimate (and Erlang C, which ignores abandons) than about the floor.
+        met = int((short["achieved_sl"] >= ctx.staffing["target_sl"]).sum())
+        if met:
+            out.append(f"Yet the achieved service level met the {100 * ctx.staffing['target_sl']:.0f} % "
+                       f"target in {met} of those {len(short)} slots: read the gap as a rough estimate, "
+                       "not a count of missing agents.")
     return out
 
 

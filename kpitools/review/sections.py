@@ -21,13 +21,15 @@ from .guardrail import EFFICIENCY_KPI, EXPERIENCE_KPIS, finding_sentence, headli
 from .heat import WEEKDAYS
 from .htmlkit import (
     NO_DATA,
+    SIGNIFICANCE_NOTE,
     Block,
     bullets,
     change_cell,
     esc,
     missing,
-    rag_badge,
+    row_badge,
     table,
+    target_of,
     target_text,
     value_cell,
 )
@@ -75,7 +77,8 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
     """A compact value cell: value, status glyph, and optionally the change underneath."""
     if row is None or missing(row.get("value")):
         return f'<td class="num na">{NO_DATA}</td>'
-    text = esc(fmt_value(row["value"], row["unit"]))
+    text = esc(fmt_value(row["value"], row["unit"], symbol=row.get("currency"),
+                         against=target_of(row)))
     if row.get("small_sample"):
         inner = f'<span class="small-sample">{text}</span><br/><span class="note">n too small</span>'
     else:
@@ -83,17 +86,26 @@ def _glyph_cell(row: dict, with_change: bool = False) -> str:
         g = f' <span class="glyph rag-{s}">{GLYPH[s]}</span>' if s in GLYPH else ""
         inner = text + g
     if with_change and not missing(row.get("change")):
-        b = _better(row)
+        # Noise is not coloured: a change whose 95 % interval includes 0 is grey, marked n.s.
+        shown = fmt_change(row["change"], row["unit"])
+        zero = not any(c in "123456789" for c in shown)  # prints as ±0: neutral
+        noise = row.get("significant") is False and not zero
+        b = None if noise or zero else _better(row)
         cls = {True: "better", False: "worse"}.get(b, "neutral")
-        inner += f'<br/><span class="delta {cls}">{esc(fmt_change(row["change"], row["unit"]))}</span>'
+        mark = '<br/><span class="note">n.s.</span>' if noise else ""
+        if zero:
+            shown = "±" + shown.lstrip("+−±")
+        inner += f'<br/><span class="delta {cls}">{esc(shown)}</span>{mark}'
     return f'<td class="num">{inner}</td>'
 
 
 def _glyph_legend(extra: str = "") -> str:
     return ('<p class="legend">Status: <span class="rag rag-green">● on target</span> '
-            '<span class="rag rag-amber">▲ off target</span> <span class="rag rag-red">■ critical</span>; '
+            '<span class="rag rag-amber">▲ target missed (within tolerance or off target)</span> '
+            '<span class="rag rag-red">■ critical</span>; '
             'no mark: no target. Second line: change against the previous period '
-            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>).'
+            '(<span class="better">blue: better</span>, <span class="worse">vermillion: worse</span>; '
+            'grey "n.s.": not significant at 95 %, possibly noise).'
             f"{esc(extra)}</p>")
 
 
@@ -139,7 +151,7 @@ def _headline_rows(ctx) -> list[list[str]]:
         l_row = ly.get(kid, {})
         rows.append([
             f'<td class="kpi">{label}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
-            f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+            f"<td>{row_badge(r)}</td>",
             change_cell(r, _better(r)), change_cell(l_row, _better(l_row)) if l_row else '<td class="na">–</td>',
         ])
     return rows
@@ -156,9 +168,8 @@ def section_executive_summary(ctx) -> Block:
     for o in rules[:3]:
         t = o.total
         where = [f"all contacts ({esc(t.observed_text)})"] if t.status == "fired" else []
-        if o.elsewhere:
-            n = len(o.elsewhere)
-            where.append(esc(o.places(1)) if n == 1 else f"{n} queues or channels")
+        if o.elsewhere:  # name them: a count alone sends the reader hunting
+            where.append(esc(o.places(2)))
         items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: "
                      f"{' and '.join(where)}. {esc(first_sentence(o.trigger.action))}</li>")
     trig = f"<ol>{''.join(items)}</ol>" if items else "<p>No action trigger fired.</p>"
@@ -171,6 +182,7 @@ def section_executive_summary(ctx) -> Block:
     guard_cls = "alert" if ctx.guardrail.fired else "calm"
     body = (
         tbl
+        + f'<p class="note">{esc(SIGNIFICANCE_NOTE)}</p>'
         + f'<div class="guardrail-line {guard_cls}"><strong>Experience vs efficiency:</strong> {esc(guard)}</div>'
         + '<div class="summary-grid">'
         + f'<div class="summary-box wide"><h3>Top action triggers</h3>{trig}{more}</div>'
@@ -215,7 +227,7 @@ def section_scorecard(ctx) -> Block:
         val = val.replace("</td>", _ci_text(r) + "</td>") if not missing(r.get("value")) else val
         n = "" if r.get("n") is None or missing(r.get("n")) or not _counts_items(ctx, kpi) else f"{int(r['n']):,}"
         rows.append([f'<td class="kpi">{name}</td>', val, f'<td class="tgt">{esc(target_text(r))}</td>',
-                     f"<td>{rag_badge(r.get('status'), bool(r.get('small_sample')), not missing(r.get('value')))}</td>",
+                     f"<td>{row_badge(r)}</td>",
                      change_cell(r, _better(r)), f'<td class="num">{n}</td>'])
         for vname in kpi.variants:  # the other definitions, for reference (docs/definitions.md)
             if vname == r.get("variant") or f"{kpi.id}:{vname}" not in variants:
@@ -344,8 +356,10 @@ def section_heatmap(ctx) -> Block:
         return _section(ctx, "heatmap", '<p class="note">No contacts in this period.</p>')
     targets = {k: ctx.registry[k].target for k in ("service_level", "abandonment_rate")}
     fig, alt = charts.heatmaps(ctx.heat, ctx.registry, targets, WEEKDAYS)
-    pooled = " (pooled over the period)" if ctx.cadence.grain != "week" else ""
-    cap = f"Contacts by arrival hour, {ctx.label}{pooled}."
+    per_day = (" per day: each cell is the average over the weeks of the period (contacts on "
+               "that weekday and hour ÷ the number of such weekdays)"
+               if ctx.cadence.grain != "week" else "")
+    cap = f"Contacts by arrival hour{per_day}, {ctx.label}."
     note = ""
     if len(charts.heat_panels(ctx.heat)) == 3:
         cap += (" Service level and abandonment: real-time channels; colours centred on the target "
@@ -391,7 +405,7 @@ def section_cost_workforce(ctx) -> Block:
         fig, alt = charts.distribution(agents, ctx.registry)
         occ, util = ctx.row("occupancy"), ctx.row("utilization")
         rows = [[f'<td class="kpi">{esc(r["label"])}</td>', value_cell(r), f'<td class="tgt">{esc(target_text(r))}</td>',
-                 f"<td>{rag_badge(r.get('status'))}</td>", change_cell(r, _better(r))]
+                 f"<td>{row_badge(r)}</td>", change_cell(r, _better(r))]
                 for r in (occ, util) if r]
         parts.append("<h3>Agent occupancy and utilization</h3>"
                      + table(["KPI", ctx.label, "Target band", "Status", f"vs {ctx.previous.label}"], rows,
@@ -411,19 +425,26 @@ def section_staffing(ctx) -> Block:
     rows = [[f'<td>{esc(r["weekday"])} {esc(r["time_of_day"])}</td>',
              f'<td class="num">{r["contacts"]:.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["aht_s"], "seconds"))}</td>',
-             f'<td class="num">{r["required_agents"]:.1f}</td>', f'<td class="num">{r["actual_agents"]:.1f}</td>',
+             f'<td class="num">{r["required_agents"]:.1f}</td>',
+             f'<td class="num">{r["workload_agents"]:.1f}</td>',
+             f'<td class="num">{r["estimated_agents"]:.1f}</td>',
              f'<td class="num {"worse" if r["staffing_gap"] < 0 else "better"}">{r["staffing_gap"]:+.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["achieved_sl"], "fraction"))}</td>']
             for r in worst.to_dict("records")]
-    tbl = table(["Slot", "Contacts", "AHT", "Required", "Actual", "Gap", "Achieved SL"], rows, css="staffing",
-                colgroup=["22%", "13%", "13%", "13%", "13%", "12%", "14%"],
+    tbl = table(["Slot", "Contacts", "AHT", "Required", "Workload (est.)", "Staffed (est.)", "Gap",
+                 "Achieved SL"], rows, css="staffing",
+                colgroup=["18%", "11%", "10%", "11%", "13%", "13%", "10%", "14%"],
                 caption=("The eight slots with the largest shortfall (means over the period)"
                          if (worst["staffing_gap"] < 0).any() else
                          "No slot was short on average; the eight with the smallest margin (means over the period)"))
     note = (f'<p class="note">Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
             f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within {s["answer_within_s"]:.0f} s '
-            "given the interval's volume and AHT. Actual agents are those who handled a contact that arrived in "
-            "the interval, a lower bound on the agents present (idle agents are not seen).</p>")
+            "given the interval's volume and AHT. The data holds no staffing table, so the agents present are "
+            "estimated: workload = handle seconds ÷ interval seconds (agents busy on average); staffed = "
+            + ("workload ÷ that day's measured occupancy (agent activity)" if s.get("occupancy_known")
+               else "the workload itself (no agent activity to measure occupancy; the staffed count is "
+                    "understated)")
+            + ". Both are estimates, not counts.</p>")
     return _section(ctx, "staffing", charts.to_html(fig, alt) + tbl + note)
 
 
@@ -476,13 +497,15 @@ def section_triggers(ctx) -> Block:
             res = '<td class="fired"><span class="rag rag-red">■ Fired</span></td>'
         elif r.status == "ok":
             res = '<td><span class="rag rag-green">● Not fired</span></td>'
+        elif r.status == "not significant":
+            res = f'<td class="note">Not fired: {esc(r.note)}</td>'
         else:
             res = f'<td class="note">Not evaluated: {esc(r.note)}</td>'
         where = esc(o.places(6)) if o.elsewhere else '<span class="note">–</span>'
         action = (esc(o.trigger.action) if o.fired_anywhere
                   else f'<span class="note">{esc(o.trigger.action)}</span>')
         rows.append([f"<td>{esc(rule_text(o.trigger, r.label, r.unit, g))}</td>",
-                     f'<td class="num">{esc(r.observed_text)}</td>', res,
+                     f'<td class="num">{esc(r.observed_text).replace(" ± ", "<br/>± ")}</td>', res,
                      f'<td class="{"fired" if o.elsewhere else ""}">{where}</td>', f"<td>{action}</td>"])
     tbl = table(["Rule", "All contacts", "Result", "Also fired in", "Suggested action"], rows, css="triggers",
                 colgroup=["22%", "11%", "13%", "22%", "32%"])

@@ -1,7 +1,7 @@
 """Action triggers (SPEC §6): the registry's rules evaluated on this period.
 
 Each rule in ``registry.triggers`` is checked on the whole center and, so a burning queue is
-not averaged away, on every queue and channel. A rule on a survey KPI below its minimum sample
+not averaged away, on every queue and channel. A rule on a KPI below its minimum sample
 is not evaluated ("n too small"); a rule on a change is not evaluated when the change is null
 (partial period or no earlier value).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..formatting import as_number as _num
 from ..formatting import fmt_change, fmt_value
 from ..registry import Trigger
 
@@ -22,8 +23,9 @@ class TriggerResult:
     label: str
     unit: str
     observed: float | None
-    status: str  # "fired", "ok", "not evaluated"
+    status: str  # "fired", "ok", "not significant", "not evaluated"
     note: str = ""
+    row: dict | None = None  # the KPI row it was checked on (value, n, change interval)
 
     @property
     def threshold(self) -> float:
@@ -39,11 +41,28 @@ class TriggerResult:
 
     @property
     def observed_text(self) -> str:
+        """'−17.6 pts ± 12.5 pts' for a change (its 95 % interval), '3.71' for a value."""
         if self.observed is None:
             return "–"
         if self.trigger.on == "change":
-            return fmt_change(self.observed, self.unit)
+            text = fmt_change(self.observed, self.unit)
+            row = self.row or {}
+            lo, hi = _num(row.get("change_low")), _num(row.get("change_high"))
+            if lo is not None and hi is not None:
+                text += " ± " + fmt_change((hi - lo) / 2, self.unit).lstrip("+±")
+            return text
         return fmt_value(self.observed, self.unit)
+
+    @property
+    def detail(self) -> str:
+        """Where and how much: 'channel social: −17.6 pts ± 25.0 pts to +12.0, n 38 → 46'."""
+        row = self.row or {}
+        n, before = _num(row.get("n")), _num(row.get("compare_n"))
+        if self.trigger.on == "change":
+            sizes = f", n {before:,.0f} → {n:,.0f}" if n is not None and before is not None else ""
+            return (f"{self.scope.lower()}: {self.observed_text} to "
+                    f"{fmt_value(row.get('value'), self.unit)}{sizes}")
+        return f"{self.scope.lower()}: {self.observed_text}" + (f", n {n:,.0f}" if n is not None else "")
 
 
 def rule_text(trigger: Trigger, label: str, unit: str, grain: str) -> str:
@@ -77,14 +96,18 @@ def _check(trigger: Trigger, row: dict | None, scope: str, reg) -> TriggerResult
         if x is None or (isinstance(x, float) and math.isnan(x)):
             res.note = row.get("reason") or "no value"
             return res
-    if row.get("small_sample"):
-        res.observed = float(x)
-        n = row.get("n")
-        n = 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
-        res.note = f"n too small ({n} responses)"
-        return res
+    res.row = row
     res.observed = float(x)
+    if row.get("small_sample") or (trigger.on == "change" and row.get("compare_small_sample")):
+        n = _num(row.get("n")) if row.get("small_sample") else _num(row.get("compare_n"))
+        res.note = f"n too small ({0 if n is None else int(n)}; minimum {kpi.min_sample})"
+        return res
     res.status = "fired" if trigger.fires(float(x)) else "ok"
+    # A change rule fires on a real move only: when the 95 % interval of the change includes
+    # 0, the rule says "not significant" instead (the move may be sampling noise).
+    if res.status == "fired" and trigger.on == "change" and row.get("significant") is False:
+        res.status = "not significant"
+        res.note = f"{res.observed_text}: not significant at 95 %"
     return res
 
 
@@ -100,7 +123,7 @@ def evaluate_triggers(ctx) -> list[TriggerResult]:
             for rec in frame[frame["kpi"] == trig.kpi].to_dict("records"):
                 if rec.get(dim) is None or rec.get(dim) != rec.get(dim):
                     continue
-                res = _check(trig, rec, f"{word} {rec[dim]}", reg)
+                res = _check(trig, rec, f"{word} {str(rec[dim]).replace('_', ' ')}", reg)
                 if res.status == "fired":
                     out.append(res)
     return out
@@ -128,12 +151,11 @@ class RuleOutcome:
         return self.total.status == "fired" or bool(self.elsewhere)
 
     def places(self, limit: int = 4) -> str:
-        """'queue billing (3.71), channel chat (3.85) and 3 more'."""
-        bits = [f"{r.scope.lower()} ({r.observed_text})" for r in
-                sorted(self.elsewhere, key=lambda r: -r.severity)]
+        """'queue billing: 3.71, n 412; channel chat: 3.85, n 96 and 3 more'."""
+        bits = [r.detail for r in sorted(self.elsewhere, key=lambda r: -r.severity)]
         if len(bits) > limit:
-            return ", ".join(bits[:limit]) + f" and {len(bits) - limit} more"
-        return ", ".join(bits)
+            return "; ".join(bits[:limit]) + f" and {len(bits) - limit} more"
+        return "; ".join(bits)
 
 
 def by_rule(results: list[TriggerResult]) -> list[RuleOutcome]:
