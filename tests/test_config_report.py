@@ -58,7 +58,7 @@ def center(tmp_path_factory):
     paths = [Path(p) for p in proc.stdout.split()]
     return {"data": data, "paths": paths, "counts": counts,
             "html": next(p for p in paths if p.suffix == ".html").read_text("utf-8"),
-            "validation": json.loads(next(p for p in paths if p.suffix == ".json").read_text())}
+            "validation": json.loads(next(p for p in paths if p.name == "validation.json").read_text())}
 
 
 def test_review_weeks_are_new_york_weeks(center):
