@@ -97,7 +97,7 @@ lab: $(STAMP) ## Open JupyterLab on notebooks/ with the kpitools kernel (prints 
 	$(VENV)/bin/jupyter lab --no-browser --ip 127.0.0.1 --port $(LAB_PORT) --notebook-dir notebooks \
 	  --MappingKernelManager.default_kernel_name=kpitools $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-bench: $(STAMP) ## Benchmarks: engine vs hand-written DuckDB SQL, validation gate, weekly review
+bench: $(STAMP) ## Benchmarks: engine vs hand-written SQL; review job and gate on the 10M quarter; Spark cluster vs local
 	$(PY) benchmarks/run.py
 
 clean: ## Remove generated data and reports (keeps .venv)

@@ -71,3 +71,21 @@ def values(frame, **keys) -> dict:
     for k, v in keys.items():
         sel = sel[sel[k] == v]
     return {r["kpi"]: (None if r["value"] != r["value"] else r["value"]) for r in sel.to_dict("records")}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Make ``--dist loadgroup`` honour ``xdist_group`` again: pytest-xdist (3.8) appends
+    ``@<group>`` to ``item._nodeid``, but pytest 9.2 reads a node's id from ``item._id``, so the
+    group never reached the scheduler and the Spark tests spread over every worker (one JVM
+    each). Copy the suffixed id across; a no-op without xdist or on older pytest."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import coerce_node_id
+    except ImportError:  # pytest < 9.2 reads _nodeid itself
+        return
+    for item in items:
+        suffixed = item.__dict__.get("_nodeid")
+        if isinstance(suffixed, str) and "@" in suffixed and suffixed != item.nodeid:
+            item._id = coerce_node_id(suffixed)

@@ -1,0 +1,147 @@
+"""The job leadership waits for, on the bench's quarter (issue 12): the quarterly review and a
+weekly review end to end (`kpitools report`, HTML and PDF), the data-quality gate alone
+(`kpitools validate`), and the hand-written SQL catalogue (benchmarks/baseline.sql) timed in
+the same run, so each job's time is also given as a ratio to it. Spark: the engine on a
+standalone cluster (kpitools.spark_standalone) next to local mode.
+
+Every job is a separate process. Peak memory is measured two ways: the OS's max RSS of the
+largest single process (``/usr/bin/time``: the CLI or its notebook kernel), and
+the largest sum of RSS over the whole process tree, sampled every 0.1 s with psutil (the CLI,
+its Jupyter kernel and WeasyPrint run at the same time, so this is what the machine needs).
+
+    .venv/bin/python benchmarks/bench_job.py data/bench/1M
+    .venv/bin/python -c "from benchmarks.bench_job import bench_spark_modes as b; print(b('data/bench/1M'))"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+KPITOOLS = str(Path(sys.executable).with_name("kpitools"))
+QUARTER = ("2026-Q1", dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+WEEK = ("2026-W06", dt.date(2026, 2, 2), dt.date(2026, 2, 8))  # a full week inside the quarter
+
+
+def run_measured(cmd: list[str], env: dict | None = None, timeout_s: float = 3600) -> dict:
+    """Wall seconds, peak RSS of the process tree (sampled sum, MB) and of its largest single
+    process (OS max RSS, MB) of one command; raises RuntimeError when it fails."""
+    import psutil
+
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "False", "JUPYTER_PREFER_ENV_PATH": "1",
+           **(env or {})}
+    env.pop("MPLBACKEND", None)
+    # GNU time reports the max RSS of the command and its waited-for descendants, per run.
+    rss_file = Path(tempfile.mkstemp(prefix="kpitools-rss-")[1])
+    timed = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                total = root.memory_info().rss + sum(
+                    c.memory_info().rss for c in root.children(recursive=True) if c.is_running())
+                peak[0] = max(peak[0], total)
+            except psutil.Error:  # a child exited between listing and reading it
+                pass
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    finally:
+        done.set()
+        sampler.join()
+    wall = time.perf_counter() - t0
+    single = rss_file.read_text().strip().splitlines()[-1:]
+    rss_file.unlink()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} … exited {proc.returncode}: {err.strip()[-800:]}")
+    return {"wall_s": round(wall, 2), "peak_tree_mb": round(peak[0] / 2**20),
+            "peak_process_mb": round(int(single[0]) / 1024) if single and single[0].isdigit() else None,
+            "stdout": out}
+
+
+def baseline_seconds(folder: Path, start: dt.date, end: dt.date, repeat: int = 2) -> float:
+    """Best time of the hand-written SQL catalogue over [start, end], in this process."""
+    from benchmarks.run import best_of, run_baseline
+
+    return best_of(lambda: run_baseline(folder, start, end), repeat)
+
+
+def _review(folder: Path, cadence: str, period: str, out: Path) -> dict:
+    return run_measured([KPITOOLS, "report", cadence, "--data", str(folder), "--period", period,
+                         "--out", str(out), "--format", "html,pdf"])
+
+
+def bench_job(folder) -> dict:
+    """The quarterly review, a weekly review and the gate on ``folder`` (the bench layout),
+    each with the hand-written SQL time for the same period measured in this run."""
+    folder = Path(folder).resolve()
+    label, start, end = QUARTER
+    week, wstart, wend = WEEK
+    out = Path(tempfile.mkdtemp(prefix="kpitools-bench-"))
+    try:
+        base_q = baseline_seconds(folder, start, end)
+        base_w = baseline_seconds(folder, wstart, wend)
+        quarterly = _review(folder, "quarterly", label, out)
+        weekly = _review(folder, "weekly", week, out)
+        gate = run_measured([KPITOOLS, "validate", "--data", str(folder), "--period", label,
+                             "--format", "json"])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    verdict = json.loads(gate.pop("stdout"))
+    result = {"data": str(folder), "baseline_quarter_s": round(base_q, 2),
+              "baseline_week_s": round(base_w, 2)}
+    for name, run, base in (("quarterly_review", quarterly, base_q), ("weekly_review", weekly, base_w)):
+        run.pop("stdout")
+        result.update({f"{name}_{k}": v for k, v in run.items()})
+        result[f"{name}_ratio"] = round(run["wall_s"] / base, 1)
+    result.update({f"gate_{k}": v for k, v in gate.items()})
+    result["gate_verdict"] = f"{verdict['verdict']} ({verdict['summary']['checks']} checks)"
+    return result
+
+
+def bench_spark_modes(folder, period: str = QUARTER[0], workers: int = 2,
+                      worker_memory: str | None = None) -> dict:
+    """The engine on Spark local mode and on a standalone cluster of ``workers`` workers (one
+    core each), each in a fresh process (benchmarks/bench_spark.py), next to DuckDB's."""
+    from kpitools.spark_standalone import start_cluster
+
+    folder = Path(folder).resolve()
+    memory = worker_memory or os.environ.get("BENCH_SPARK_WORKER_MEMORY", "2g")
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
+            "from benchmarks.bench_spark import bench_spark; "
+            "print(json.dumps(bench_spark(sys.argv[2], sys.argv[3])))")
+    cmd = [sys.executable, "-c", code, str(ROOT), str(folder), period]
+    results = {}
+    local = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": f"local[{workers}]"})
+    results["local"] = {**json.loads(local.pop("stdout").strip().splitlines()[-1]), **local}
+    with tempfile.TemporaryDirectory(prefix="kpitools-spark-") as logs, \
+            start_cluster(logs, workers=workers, cores=1, memory=memory,
+                          conf={"spark.executor.memory": memory}) as cluster:
+        remote = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": cluster.url,
+                                        "SPARK_CONF_DIR": str(cluster.conf_dir)})
+    results["standalone"] = {**json.loads(remote.pop("stdout").strip().splitlines()[-1]), **remote}
+    return results
+
+
+if __name__ == "__main__":
+    target = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "data" / "bench" / "1M")
+    for key, value in bench_job(target).items():
+        print(f"{key:32s} {value}")
