@@ -97,7 +97,7 @@ def stage_folder(path, timezone: str) -> Staged:
             if col.name not in present:
                 selects.append(f"CAST(NULL AS {ctype}) AS {name}")
                 continue
-            expr, bad, _ = loading._cast(col, columns[col.name], tz_aware=False)
+            expr, bad, _ = loading.cast_column(col, columns[col.name], tz_aware=False)
             if bad == "TRUE":  # the whole column has a type that cannot hold these values
                 selects.append(f"CAST(NULL AS {ctype}) AS {name}")
                 bad = f"{name} IS NOT NULL"

@@ -113,7 +113,7 @@ def stage_folder(path, timezone: str, *, spark=None, spark_master=None) -> Spark
     import zoneinfo
 
     from . import loading
-    from .spark import RAW_PREFIX, _arrow_nanos, _cast, _read, spark_session
+    from .spark import RAW_PREFIX, arrow_nanos, cast_column, read_source, spark_session
 
     try:
         zoneinfo.ZoneInfo(timezone)
@@ -126,8 +126,8 @@ def stage_folder(path, timezone: str, *, spark=None, spark_master=None) -> Spark
     staged = SparkStaged(spark=session, present={})
     for table, src in files.items():
         try:
-            raw, columns = _read(session, src)
-            nanos = _arrow_nanos(src) if src.format == "parquet" else {}
+            raw, columns = read_source(session, src)
+            nanos = arrow_nanos(src) if src.format == "parquet" else {}
         except DataError as exc:
             staged.problems.append((table, str(exc)))
             continue
@@ -138,7 +138,7 @@ def stage_folder(path, timezone: str, *, spark=None, spark_master=None) -> Spark
             if col.name not in present:
                 selects.append(f"CAST(NULL AS {SPARK_TYPES[col.type]}) AS {name}")
                 continue
-            expr, bad, _ = _cast(col, columns[col.name], nanos.get(col.name, False))
+            expr, bad, _ = cast_column(col, columns[col.name], nanos.get(col.name, False))
             if bad == "TRUE":  # the whole column has a type that cannot hold these values
                 selects.append(f"CAST(NULL AS {SPARK_TYPES[col.type]}) AS {name}")
                 bad = f"{name} IS NOT NULL"
@@ -156,9 +156,9 @@ def stage_folder(path, timezone: str, *, spark=None, spark_master=None) -> Spark
             frame = frame.cache()
             frame.count()  # a file Spark cannot parse fails here, not inside GX
         except Exception as exc:  # noqa: BLE001 - any read failure becomes a record
-            from .spark import _first_line
+            from .spark import first_line
 
-            staged.problems.append((table, f"{src.path}: cannot read this file ({_first_line(exc)})"))
+            staged.problems.append((table, f"{src.path}: cannot read this file ({first_line(exc)})"))
             continue
         frame.createOrReplaceTempView(f"_dq_{table}")
         staged.frames.append(SparkFrame(frame))

@@ -200,7 +200,7 @@ def file_kind(path: Path) -> str:
     return "not a regular file"
 
 
-def _cast(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, str | None, str]:
+def cast_column(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, str | None, str]:
     """(cast expression, condition that flags a bad value or None, what a good value is)."""
     name = f'"{col.name}"'
     target = DUCKDB_TYPES[col.type]
@@ -271,7 +271,7 @@ def _table_sql(con, src: SourceFile, unique: str | None = None, params: dict | N
     check_required_columns(src, columns)
     selects, checks = [], []  # checks: (column, condition, what a good value is)
     for col in table.columns:
-        expr, bad, good = _cast(col, columns.get(col.name), tz_aware=False)
+        expr, bad, good = cast_column(col, columns.get(col.name), tz_aware=False)
         if bad == "TRUE":
             raise DataError(
                 f"{src.path}: column {col.name} has type {columns[col.name]}, expected {good}"

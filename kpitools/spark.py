@@ -126,13 +126,13 @@ def spark_session(spark=None, master: str | None = None, conf: dict | None = Non
             warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
             session = builder.getOrCreate()
     except Exception as exc:  # no Java, bad master URL …: one clear line, no JVM trace
-        raise ConfigError(f"cannot start Spark on {master!r}: {_first_line(exc)}") from None
+        raise ConfigError(f"cannot start Spark on {master!r}: {first_line(exc)}") from None
     if local:
         session.sparkContext.setLogLevel("ERROR")
     return session
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
 
@@ -290,7 +290,7 @@ class SparkDataset:
 # --- reading and checking the files -------------------------------------------------------
 
 
-def _arrow_nanos(src: SourceFile) -> dict[str, str | None]:
+def arrow_nanos(src: SourceFile) -> dict[str, str | None]:
     """Parquet columns stored as nanosecond timestamps -> their time zone (None = naive).
     Spark cannot read TIMESTAMP(NANOS) as a timestamp; it reads them as integers
     (``spark.sql.legacy.parquet.nanosAsLong``) and the footer says what they mean."""
@@ -300,12 +300,12 @@ def _arrow_nanos(src: SourceFile) -> dict[str, str | None]:
     try:
         schema = pq.read_schema(src.path)
     except Exception as exc:
-        raise DataError(f"{src.path}: cannot read this PARQUET file ({_first_line(exc)})") from None
+        raise DataError(f"{src.path}: cannot read this PARQUET file ({first_line(exc)})") from None
     return {f.name: f.type.tz for f in schema
             if pa.types.is_timestamp(f.type) and f.type.unit == "ns"}
 
 
-def _read(spark, src: SourceFile):
+def read_source(spark, src: SourceFile):
     try:
         if src.format == "parquet":
             df = spark.read.parquet(str(src.path))
@@ -317,13 +317,13 @@ def _read(spark, src: SourceFile):
                   .csv(str(src.path)))
         columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
     except Exception as exc:
-        raise DataError(f"{src.path}: cannot read this {src.format.upper()} file ({_first_line(exc)})") from None
+        raise DataError(f"{src.path}: cannot read this {src.format.upper()} file ({first_line(exc)})") from None
     return df, columns
 
 
-def _cast(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | None, str]:
+def cast_column(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | None, str]:
     """(Spark cast expression, condition that flags a bad value or None, what a good value
-    is) — the Spark spelling of :func:`kpitools.loading._cast`, rule for rule."""
+    is) — the Spark spelling of :func:`kpitools.loading.cast_column`, rule for rule."""
     name = _ident(col.name)
     if source_type is None:
         target = {"string": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE",
@@ -390,12 +390,12 @@ def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, 
     """SELECT list of the canonical columns of one file, after checking every value (and
     that the ``unique`` column has no duplicates)."""
     check_required_columns(src, columns)
-    nanos = _arrow_nanos(src) if src.format == "parquet" else {}
+    nanos = arrow_nanos(src) if src.format == "parquet" else {}
     selects, checks = [], []
     for col in TABLES[src.table].columns:
         source_type = columns.get(col.name)
         nanos_tz = nanos.get(col.name, False)  # False: not nanoseconds; None: naive; else a zone
-        expr, bad, good = _cast(col, source_type, nanos_tz)
+        expr, bad, good = cast_column(col, source_type, nanos_tz)
         if bad == "TRUE":
             raise DataError(f"{src.path}: column {col.name} has type {source_type}, expected {good}")
         selects.append(f"{expr} AS {col.name}")
@@ -423,7 +423,7 @@ def _run_checks(spark, src: SourceFile, raw_view: str, checks, unique: str | Non
     try:
         counts = spark.sql(f"SELECT {', '.join(counts_sql)} FROM {raw_view}").collect()[0]
     except Exception as exc:
-        raise DataError(f"{src.path}: cannot read this file ({_first_line(exc)})") from None
+        raise DataError(f"{src.path}: cannot read this file ({first_line(exc)})") from None
     failing = [(check, int(n)) for check, n in zip(checks, counts, strict=False) if n]
     if not failing:
         return int(counts[-1]) if unique else 0
@@ -483,7 +483,7 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
     warnings: list[str] = []
     for name, src in files.items():
         warnings += check_headers(src)
-        raw, columns = _read(session, src)
+        raw, columns = read_source(session, src)
         raw_view = RAW_PREFIX + name
         raw.createOrReplaceTempView(raw_view)
         unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None

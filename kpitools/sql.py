@@ -99,7 +99,7 @@ def _sql_text(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _sql_list(values) -> str:
+def sql_list(values) -> str:
     return ", ".join(_sql_text(v) for v in values)
 
 
@@ -158,8 +158,8 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
             f"{alias}.outcome = 'handled' AS is_handled",
             f"{abandoned} AS is_abandoned",
             f"{answered} AS is_answered",
-            f"{alias}.channel IN ({_sql_list(params['realtime_channels'])}) AS is_realtime",
-            f"{alias}.channel IN ({_sql_list(params['async_channels'])}) AS is_async",
+            f"{alias}.channel IN ({sql_list(params['realtime_channels'])}) AS is_realtime",
+            f"{alias}.channel IN ({sql_list(params['async_channels'])}) AS is_async",
             f"{dialect.seconds_between(alias + '.arrived_at', wait_end)} AS wait_s",
             f"{threshold} AS threshold_s",
             f"CAST({float(params.get('short_abandon_s', 5))} AS DOUBLE) AS short_abandon_s",
@@ -172,7 +172,7 @@ def contact_columns(params: dict, dialect: Dialect, alias: str = "i") -> str:
     )
 
 
-def _dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect | None = None) -> str:
+def dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect | None = None) -> str:
     if dim == "team":
         return "a.team AS team"
     if dim == "weekday":
@@ -222,7 +222,7 @@ def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days:
     ``columns``: other interactions columns the measures read (checked identifiers)."""
     end = scope.end_exclusive + dt.timedelta(days=extra_days)
     join_team = "LEFT JOIN agents a ON i.agent_id = a.agent_id" if "team" in scope.by else ""
-    dims = "".join(f",\n      {_dim_expr(d, 'i', params, dialect)}" for d in scope.by if d != "team")
+    dims = "".join(f",\n      {dim_expr(d, 'i', params, dialect)}" for d in scope.by if d != "team")
     team = ",\n      a.team AS team" if "team" in scope.by else ""
     taken = {c.lower() for c in (*_CONTACT_BASE, *scope.by)}
     extra = "".join(f", i.{c}" for c in columns if c.lower() not in taken)
@@ -303,7 +303,7 @@ def qa_query(reg, scope, params, dialect) -> str:
 
 def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     join_team = "LEFT JOIN agents a ON act.agent_id = a.agent_id" if "team" in scope.by else ""
-    dims = "".join(f", {_dim_expr(d, 'act')}" for d in scope.by)
+    dims = "".join(f", {dim_expr(d, 'act')}" for d in scope.by)
     inner = (
         f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
         f"  JOIN {CALENDAR} cal ON act.date = cal.day"

@@ -697,14 +697,14 @@ def _distinct_agents_sql(params: dict, dialect, channels: list[str], start, end)
     The slot and the ``is_inbound`` / ``is_handled`` flags are the engine's own expressions
     (kpitools.sql), so the agents line up with the engine's measures interval by interval.
     """
-    from .sql import _dim_expr, _sql_list, contact_columns
+    from .sql import contact_columns, dim_expr, sql_list
 
-    slot = _dim_expr("interval", "i", params, dialect)
+    slot = dim_expr("interval", "i", params, dialect)
     return (
         "SELECT interval, COUNT(DISTINCT agent_id) AS actual_agents FROM (\n"
         f"  SELECT i.agent_id, {slot},\n      {contact_columns(params, dialect)}\n"
         "  FROM interactions i\n"
-        f"  WHERE i.channel IN ({_sql_list(channels)})"
+        f"  WHERE i.channel IN ({sql_list(channels)})"
         f" AND i.arrived_at >= {dialect.timestamp(start)}"
         f" AND i.arrived_at < {dialect.timestamp(end)}\n"
         ") c WHERE is_inbound AND is_handled AND agent_id IS NOT NULL GROUP BY interval"
