@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..formatting import as_number as _num
-from ..formatting import fmt_duration, fmt_value
+from ..formatting import fmt_value, tick_formatter
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -94,20 +94,9 @@ def to_html(fig: Figure, alt: str, caption: str = "", css: str = "chart") -> str
 
 
 def axis_formatter(unit: str, span: float | None = None) -> FuncFormatter:
-    if unit == "fraction":
-        digits = 1 if span is not None and span < 0.05 else 0
-        return FuncFormatter(lambda v, _: f"{100 * v:.{digits}f} %")
-    if unit == "seconds":
-        return FuncFormatter(lambda v, _: fmt_duration(v))
-    if unit == "count":
-        # Per-day averages can span 0–2: whole numbers would label every tick "1".
-        digits = 1 if span is not None and span < 10 else 0
-        return FuncFormatter(lambda v, _: f"{v:,.{digits}f}")
-    if unit == "currency":
-        return FuncFormatter(lambda v, _: f"{v:,.2f}")
-    if unit == "nps":
-        return FuncFormatter(lambda v, _: f"{v:+.0f}".replace("-", "\u2212"))
-    return FuncFormatter(lambda v, _: f"{v:g}")
+    """Axis ticks in the KPI's unit: :func:`kpitools.formatting.tick_formatter`, the one
+    spelling the reviews and the notebooks share."""
+    return FuncFormatter(tick_formatter(unit, span))
 
 
 def unit_label(unit: str, grain: str | None = None) -> str:
