@@ -12,6 +12,7 @@ import math
 import sys
 
 from . import strict_json
+from .engine import RECORD_KEYS  # the `kpis --format json` contract, declared once
 from .errors import KpitoolsError, quote
 from .strict_json import finite_or_none
 
@@ -49,13 +50,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-06") from None
-
-
-# The machine contract of `kpitools kpis --format json` (README): the keys of every record,
-# with one key per --by dimension after "period".
-RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
-               "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason",
-               "note"]
 
 
 def records(frame, by: tuple[str, ...] = (), extra=()) -> list[dict]:

@@ -63,18 +63,24 @@ class Measures:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-# Column names of the KPI frames and JSON records: an extra column of interactions with one of
-# these names cannot be a dimension (its key would collide with them).
-RECORD_KEYS = frozenset({
-    "period", "kpi", "label", "value", "unit", "variant", "numerator", "denominator", "n",
-    "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason", "note",
-    "warning", "critical", "direction", "change", "change_note", "against",
+# The machine contract of `kpitools kpis --format json` (README): the keys of every record,
+# with one key per --by dimension after "period". Declared here, below the CLI, because an
+# extra column of interactions must not take one of these names as a dimension.
+RECORD_KEYS = ["period", "kpi", "value", "label", "unit", "variant", "numerator", "denominator",
+               "n", "target", "status", "ci_low", "ci_high", "small_sample", "partial", "reason",
+               "note"]
+# Every column name of the KPI and comparison frames (the records' keys, the thresholds and
+# internals, and the comparison's change columns; "compare_*" is checked by prefix): an extra
+# column with one of these names cannot be a dimension (its key would collide with them).
+FRAME_COLUMNS = frozenset({
+    *RECORD_KEYS, "warning", "critical", "direction", "currency", "se", "input_note",
+    "change", "change_low", "change_high", "significant", "change_note", "against",
 })
 
 
 def _unusable_reason(name: str, registry: Registry | None) -> str | None:
     low = name.lower()
-    if low in RESERVED_NAMES or low in RECORD_KEYS or low.startswith("compare_"):
+    if low in RESERVED_NAMES or low in FRAME_COLUMNS or low.startswith("compare_"):
         return "kpitools uses that name for its own columns"
     if registry is not None and low in {m.lower() for m in registry.measures}:
         return "it is the name of a measure in the catalogue"
