@@ -91,6 +91,20 @@ def write_outputs(final: Path, files: dict[str, str], html_text: str | None, pdf
     return [final / n for n in names]
 
 
+def publish_view(view: str, name: str, period, files: dict, html_text: str, fmts, out,
+                 started: float) -> int:
+    """Write a floor view's CSVs, HTML and PDF to ``<out>/<view>/<name>/`` and print the paths
+    (the shared ending of ``report interval`` and ``report team``)."""
+    if "html" in fmts:
+        files[f"{view}-{name}.html"] = html_text
+    paths = write_outputs(Path(out) / view / name, files, html_text,
+                          f"{view}-{name}.pdf" if "pdf" in fmts else None)
+    print(f"[{view} {period.label}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    for p in paths:
+        print(p)
+    return 0
+
+
 def title_block(title: str, subtitle: str, generated: dt.datetime) -> str:
     return (f'<div class="review-title"><h1>{esc(title)}</h1>'
             f'<p class="subtitle">{esc(subtitle)}</p>'
@@ -246,15 +260,8 @@ def run_interval(args) -> int:
     for kind in ("waited", "abandoned"):
         rows = exception_rows(data, period, kind, minutes, args.queue, args.channel)
         files[f"exceptions-{kind}-{name}.csv"] = to_csv(rows, kind, period, args.queue, args.channel)
-    html_text = interval_html(report, data, generated)
-    if "html" in fmts:
-        files[f"interval-{name}.html"] = html_text
-    paths = write_outputs(Path(args.out) / "interval" / name, files, html_text,
-                          f"interval-{name}.pdf" if "pdf" in fmts else None)
-    print(f"[interval {period.label}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    for p in paths:
-        print(p)
-    return 0
+    return publish_view("interval", name, period, files, interval_html(report, data, generated),
+                        fmts, args.out, started)
 
 
 # -- team report ------------------------------------------------------------------------------
@@ -381,15 +388,8 @@ def run_team(args) -> int:
     for kind in ("repeats", "low-survey"):
         rows = exception_rows(data, period, kind)
         files[f"exceptions-{kind}-{name}.csv"] = to_csv(rows, kind, period)
-    html_text = team_html(report, generated)
-    if "html" in fmts:
-        files[f"team-{name}.html"] = html_text
-    paths = write_outputs(Path(args.out) / "team" / name, files, html_text,
-                          f"team-{name}.pdf" if "pdf" in fmts else None)
-    print(f"[team {period.label}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    for p in paths:
-        print(p)
-    return 0
+    return publish_view("team", name, period, files, team_html(report, generated), fmts,
+                        args.out, started)
 
 
 def run_report(args) -> int:
