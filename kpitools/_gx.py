@@ -25,7 +25,7 @@ import types
 import warnings
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
 SUITE_NAMES = ("interactions", "surveys", "agent_activity", "agents", "costs", "qa",
@@ -374,4 +374,4 @@ def text_value(value) -> str:
     text = str(value)
     if text in ("NaT", "nan", "<NA>", "None"):
         return "empty"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(text)

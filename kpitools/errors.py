@@ -10,11 +10,15 @@ from __future__ import annotations
 QUOTE_LIMIT = 60
 
 
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (ending in "..."): messages never echo unbounded
+    input (a 5 MB cell must not become a 5 MB error line). The one cut every message uses."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def quote(value, limit: int = QUOTE_LIMIT) -> str:
-    """``repr`` of a value as text, cut to ``limit`` characters: messages never echo
-    unbounded input (a 5 MB cell must not become a 5 MB error line)."""
-    text = "" if value is None else str(value)
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+    """``repr`` of a value as text, cut to ``limit`` characters (:func:`shorten`)."""
+    return repr(shorten("" if value is None else str(value), limit))
 
 
 class KpitoolsError(Exception):

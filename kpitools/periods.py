@@ -207,8 +207,7 @@ def parse_closed_days(values) -> frozenset[dt.date]:
         try:
             out.add(dt.date.fromisoformat(str(v).strip()))
         except ValueError:
-            text = str(v) if len(str(v)) <= 40 else str(v)[:37] + "..."
-            raise PeriodError(f"closed_days: {text!r} is not a date such as 2026-12-25") from None
+            raise PeriodError(f"closed_days: {quote(v, 40)} is not a date such as 2026-12-25") from None
     return frozenset(out)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, UnknownKpiError, quote
+from .errors import ConfigError, UnknownKpiError, quote, shorten
 from .schema import TABLES
 from .sqlexpr import expression_identifiers
 
@@ -247,8 +247,7 @@ class Registry(Mapping):
 
 
 def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(repr(value))
 
 
 def _terms(raw: Any, where: str, problems: list[str]) -> dict[str, float]:

@@ -20,16 +20,15 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
 
 MAX_BYTES = 1_000_000  # a configuration or targets file is a few kB; 1 MB is generous
 MAX_QUOTE = 60
 
 
 def quote(value, limit: int = MAX_QUOTE) -> str:
-    """``repr`` of a value cut to ``limit`` characters, for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``repr`` of a value (a number stays unquoted: ``80``), cut to ``limit`` characters."""
+    return shorten(repr(value), limit)
 
 
 class _RefusingLoader(yaml.SafeLoader):

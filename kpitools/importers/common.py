@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, shorten
 from ..schema import TABLES
 
 MARKER = "import.json"  # written into every import's output folder (source, time, counts)
@@ -100,8 +100,7 @@ class ImportResult:
 
 def cap(value, limit: int = 60) -> str:
     """``value`` as text, shortened so an error message never echoes unbounded input."""
-    text = "" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shorten("" if value is None else str(value), limit)
 
 
 class RecordError(DataError):
