@@ -84,6 +84,9 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         value = rec["value"]
         value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
         n = None if kpi.is_count or rec["denominator"] != rec["denominator"] else rec["denominator"]
+        sample = kpi.formula(rec.get("variant") or None).sample
+        if sample and n is not None and keyed is not None:  # occupancy: agent-days, not seconds
+            n = keyed[_group_key(rec, ["period", *by])][sample]
         small = bool(kpi.min_sample and (n or 0) < kpi.min_sample)
         # A value that leaves out an absent input (AHT without ACW) is not judged on target.
         input_note = rec.get("input_note")

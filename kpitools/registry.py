@@ -133,10 +133,13 @@ class Formula:
     # A statistic (``type: statistic``): the value is the one non-additive numerator measure
     # itself (a percentile, a maximum); the denominator is its sample, which gives ``n``.
     statistic: bool = False
+    # The count a ratio's minimum sample is judged on when it is not the denominator: occupancy
+    # is a ratio of seconds, but its evidence is the number of agent-days behind it.
+    sample: str | None = None
 
     @property
     def measures(self) -> list[str]:
-        return list(self.numerator) + list(self.denominator or {})
+        return list(self.numerator) + list(self.denominator or {}) + ([self.sample] if self.sample else [])
 
 
 @dataclass(frozen=True)
@@ -284,11 +287,15 @@ def _formula(raw: dict, where: str, problems: list[str]) -> Formula:
     if isinstance(scale, bool) or not isinstance(scale, (int, float)):
         problems.append(f"{where}.scale: must be a number, got {_short(scale)}")
         scale = 1
+    sample = raw.get("sample")
+    if sample is not None and den is None:
+        problems.append(f"{where}.sample: only a ratio (a KPI with a denominator) takes a sample")
     return Formula(
         numerator=_terms(raw.get("numerator"), f"{where}.numerator", problems),
         denominator=None if den is None else _terms(den, f"{where}.denominator", problems),
         scale=float(scale),
         description=str(raw.get("description", "")),
+        sample=None if sample is None else str(sample),
     )
 
 
@@ -457,7 +464,7 @@ def _check_additivity(reg: Registry, kid: str, vname: str, f: Formula) -> list[s
     known = [m for m in f.measures if m in reg.measures]
     non_additive = [m for m in known if not reg.measures[m].additive]
     where = f"KPI {kid!r} ({vname})"
-    if not f.statistic:
+    if not f.statistic:  # f.measures includes a ratio's sample: it must be an additive count
         return [f"{where}: measure {m!r} is a {reg.measures[m].aggregate}, not additive; "
                 "use it as the statistic of a type: statistic KPI" for m in non_additive]
     problems = []

@@ -87,6 +87,23 @@ def test_minimum_sample_for_contact_kpis(tmp_path, n, small):
         assert row["value"] == pytest.approx(0.60) and row["status"] == "red"
 
 
+@pytest.mark.parametrize("agent_days, small", [(9, True), (10, False)])
+def test_minimum_sample_for_occupancy_is_in_agent_days(tmp_path, agent_days, small):
+    # min_agent_day_sample is 10 (catalogue.yaml). Each agent-day: 6,000 s handling and
+    # 1,500 s available -> occupancy 6000 / 7500 = 0.80 (inside the 75-85 % band); logged in
+    # 8,000 s -> utilization 0.75 (the band's lower edge, inside). n is the number of
+    # agent-days, not the seconds in the denominator (7,500 × 9 would pass any minimum).
+    days = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
+    activity = [{"agent_id": f"a{k // 5}", "date": days[k % 5], "logged_in_s": 8000,
+                 "handling_s": 6000, "available_s": 1500, "paid_s": 8000} for k in range(agent_days)]
+    folder = write_data(tmp_path / "d", interactions=_sl_contacts(30), agent_activity=activity)
+    frame = kpitools.kpis(kpitools.load(folder), "2026-W10", kpis=["occupancy", "utilization"])
+    for row in frame.to_dict("records"):
+        assert row["n"] == agent_days and bool(row["small_sample"]) is small
+        assert row["value"] == pytest.approx({"occupancy": 0.80, "utilization": 0.75}[row["kpi"]])
+        assert row["status"] == (None if small else "green")
+
+
 def test_eight_contacts_fire_no_trigger(tmp_path):
     # The issue: "service level 62.5 % on 8 contacts is Critical and fires a trigger".
     from kpitools.review import open_review

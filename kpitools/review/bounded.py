@@ -90,7 +90,9 @@ def pooled_rows(frame: pd.DataFrame, dim: str, groups: list[str], registry,
             compare = _pool(g["compare_numerator"], g["compare_denominator"], formula)
         whole = not bool(first.get("partial")) and not bool(first.get("compare_partial"))
         change = value - compare if whole and value is not None and compare is not None else None
-        n = None if formula.denominator is None else g["denominator"].astype(float).sum()
+        # n sums the groups' own n (agent-days for occupancy), which is the denominator for
+        # most ratios.
+        n = None if formula.denominator is None else g["n"].astype(float).sum()
         out[kpi_id] = {
             **first, dim: label, "value": value, "compare_value": compare, "change": change,
             "numerator": g["numerator"].astype(float).sum(min_count=1),
