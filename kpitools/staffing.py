@@ -24,6 +24,7 @@ time of day. :func:`add_arguments` and :func:`run` are the ``kpitools staffing``
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import sys
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import KpitoolsError
+from .errors import DataError, KpitoolsError
 
 __all__ = [
     "StaffingError",
@@ -1115,3 +1116,86 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(json.dumps(record))
     return 0
+
+
+# -- staffed agents from a workforce-management export --------------------------------------
+def check_staffing(data) -> None:
+    """Each staffing row needs a positive length and a non-negative head count or time."""
+    path = data.files["staffing"].path
+    rules = [
+        ("staffed_agents IS NULL AND staffed_s IS NULL", "staffed_agents",
+         "has neither staffed_agents nor staffed_s; give one of them"),
+        ("interval_minutes <= 0", "interval_minutes", "must be a positive number of minutes"),
+        ("staffed_agents < 0", "staffed_agents", "must be 0 or more"),
+        ("staffed_s < 0", "staffed_s", "must be 0 or more"),
+    ]
+    for condition, column, what in rules:
+        bad = data.sql(f"SELECT CAST(interval_start AS VARCHAR) AS t, {column} AS v, COUNT(*) OVER () AS n "
+                       f"FROM staffing WHERE {condition} LIMIT 1")
+        if len(bad):
+            row = bad.iloc[0]
+            raise DataError(f"{path}: {int(row['n'])} row(s) where column {column} {what}, e.g. "
+                            f"the row with interval_start {str(row['t'])[:30]} ({column} = "
+                            f"{str(row['v'])[:20]})")
+
+
+def staffed_agents(data, starts, minutes: int, zone, *, queue=None, channel=None):
+    """Agents staffed on average in each interval ``[start, start + minutes)`` from the
+    optional ``staffing`` table (what WFM tools export); None without the table.
+
+    ``starts`` is a pandas Series of UTC timestamps (NaT: no figure). Staffing rows are in
+    business time (``zone``). Each row's agent-seconds (``staffed_s``, else
+    ``staffed_agents`` × its length) are spread evenly over its span and summed into the
+    intervals by overlap, so a 60-minute export feeds a 15-minute grid and the other way
+    round. Only intervals fully covered by staffing rows get a figure (partial cover is
+    unknown, not a shortfall). With ``queue`` / ``channel`` only rows of that queue / channel
+    count; without them every row does.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not data.has("staffing"):
+        return None
+    check_staffing(data)
+    starts = pd.to_datetime(starts, utc=True)
+    out = pd.Series(np.nan, index=starts.index)
+    valid = starts.notna().to_numpy()
+    if not valid.any():
+        return out
+    local = starts[valid].dt.tz_convert(zone)
+    lo = (local.min().date() - dt.timedelta(days=1)).isoformat()
+    hi = (local.max().date() + dt.timedelta(days=2)).isoformat()
+    filters = "".join(f" AND {col} = '{str(val).replace(chr(39), chr(39) * 2)}'"
+                      for col, val in (("queue", queue), ("channel", channel)) if val)
+    staff = data.sql(
+        "SELECT interval_start, interval_minutes, "
+        "COALESCE(staffed_s, staffed_agents * interval_minutes * 60.0) AS staffed_s "
+        f"FROM staffing WHERE interval_start >= TIMESTAMP '{lo}' "
+        f"AND interval_start < TIMESTAMP '{hi}'{filters}")
+    staff = staff[staff["staffed_s"].notna() & (staff["interval_minutes"] > 0)]
+    if staff.empty:
+        return out
+    s_start = pd.DatetimeIndex(staff["interval_start"]).tz_localize(zone, ambiguous=True,
+                                                                     nonexistent="shift_forward")
+    s0 = s_start.tz_convert("UTC").as_unit("ns").asi8 / 1e9
+    length = staff["interval_minutes"].to_numpy(dtype="float64") * 60
+    rate = staff["staffed_s"].to_numpy(dtype="float64") / length  # agents on average
+    g0 = starts[valid].dt.as_unit("ns").astype("int64").to_numpy() / 1e9
+    order = np.argsort(g0)
+    g0_sorted = g0[order]
+    width = minutes * 60.0
+    agent_s = np.zeros(len(g0))
+    covered = np.zeros(len(g0))
+    # Sorted grid: each staffing row only touches the intervals starting in
+    # (row start - width, row end); no grid × rows matrix (a quarter has thousands of both).
+    for a, b, r in zip(s0, s0 + length, rate, strict=True):
+        i, j = np.searchsorted(g0_sorted, [a - width, b], side="right")
+        if i >= j:
+            continue
+        idx = order[i:j]
+        overlap = np.clip(np.minimum(g0[idx] + width, b) - np.maximum(g0[idx], a), 0, None)
+        agent_s[idx] += overlap * r
+        covered[idx] += overlap
+    full = covered >= width - 1e-6
+    out[valid] = np.where(full, agent_s / width, np.nan)
+    return out

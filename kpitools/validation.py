@@ -47,7 +47,10 @@ from .periods import Period
 from .registry import registry as default_registry
 from .schema import TABLES
 
-__all__ = ["ValidationReport", "validate", "run_cli", "scope_periods"]
+__all__ = ["ValidationReport", "validate", "run_cli", "scope_periods", "TRAILING_WEEKS"]
+
+# How far back the plausibility checks look for the same weekday (the reviews quote it).
+TRAILING_WEEKS = vd.TRAILING_WEEKS
 
 ENGINES = ("duckdb", "spark")  # spark: kpitools/_validation_spark.py, docs/engines.md
 

@@ -264,7 +264,37 @@ def test_staffing_view_estimates_from_workload_and_occupancy(tmp_path):
     prof = ctx.staffing["profile"]
     assert (prof["required_agents"] > prof["estimated_agents"]).all()
     text = " ".join(ctx.observations["staffing"])
-    assert "met the 80 % target in 1 of those 1 slots" in text
+    assert "target was met in 1 of those 1 slots" in text
+    assert "met the 80 % service-level target in 1 of 1 weekday" in text
+
+
+def test_staffing_view_reads_the_staffing_table(tmp_path):
+    # Same 10 contacts (1.0 erlang in the 10:00 half hour, AHT 180 s). A WFM export says 5
+    # voice agents for the hour 10:00-11:00 (spread evenly: 5 in the 10:00 half hour) and 50
+    # chat agents (another channel: not counted). Erlang C by hand, A = 1.0, T = 20 s:
+    #   N = 2: B = 0.5 / 2.5 = 0.2; C = 2·0.2 / (2 − 0.8) = 1/3; SL = 1 − (1/3)·e^(−20/180)
+    #          = 0.702 < 0.80
+    #   N = 3: B = (1/6) / (8/3) = 0.0625; C = 0.1875 / 2.0625 = 0.0909;
+    #          SL = 1 − 0.0909·e^(−40/180) = 0.927 >= 0.80  -> required 3, gap 5 − 3 = +2.
+    from kpitools.review import open_review
+    from kpitools.review.sections import section_staffing
+
+    rows = [contact(f"v{i}", f"2026-03-02T10:{i:02d}:00", wait=5, talk=180.0, agent=f"a{i % 3}")
+            for i in range(10)]
+    staffing = [{"interval_start": "2026-03-02 10:00:00", "interval_minutes": 60,
+                 "channel": "voice", "staffed_agents": 5},
+                {"interval_start": "2026-03-02 10:00:00", "interval_minutes": 30,
+                 "channel": "chat", "staffed_agents": 50}]
+    folder = write_data(tmp_path / "d", interactions=rows, staffing=staffing)
+    ctx = open_review("quarterly", period="2026-Q1", data_dir=str(folder), run_gate=False)
+    assert ctx.staffing["staffed_from"] == "staffing table"
+    slot = ctx.staffing["profile"].iloc[0]
+    assert slot["staffed_agents"] == pytest.approx(5.0)
+    assert slot["required_agents"] == pytest.approx(3.0)
+    assert slot["staffing_gap"] == pytest.approx(2.0)
+    html = str(section_staffing(ctx))
+    assert "Staffed (WFM)" in html and "Staffed (est.)" not in html
+    assert "staffing table" in " ".join(ctx.observations["staffing"])
 
 
 # -- polish --------------------------------------------------------------------------------
@@ -338,3 +368,27 @@ def test_sentence_does_not_print_a_missed_target_as_met():
     assert target_clause(row) == ", just below the 75.0 % target"
     met = {**row, "value": 0.7504, "status": "green"}
     assert target_of(met) is None  # a met target may print as the target
+
+
+def test_page_one_names_a_data_quality_warning_with_day_and_size(tmp_path):
+    # The issue: the outage day was only "1 warning(s) on interactions.arrived_at" on page one.
+    # 10 contacts every day for 9 weeks from Mon 5 Jan 2026, except Tue 3 Mar 2026 with 16:
+    # the 8 Tuesdays before had 10 each, so the real gate's plausibility check flags 16 / 10 =
+    # 160 % of the busiest Tuesday; page one must say that in words.
+    import datetime as dt
+
+    from kpitools.review import open_review
+    from kpitools.review.sections import section_executive_summary
+
+    rows = []
+    for k in range(63):
+        day = dt.date(2026, 1, 5) + dt.timedelta(days=k)
+        for i in range(16 if day == dt.date(2026, 3, 3) else 10):
+            rows.append(contact(f"c{k}-{i}", f"{day}T{9 + i % 8:02d}:{i:02d}:00", wait=5,
+                                customer=f"u{k}-{i}"))
+    folder = write_data(tmp_path / "d", interactions=rows)
+    ctx = open_review("weekly", period="2026-W10", data_dir=str(folder))
+    html = str(section_executive_summary(ctx))
+    assert "passed with 1 warning (" in html
+    assert "Tue 3 Mar 2026: volume 160 % of the busiest Tuesday in the 8 weeks before" in html
+    assert "warning(s)" not in html

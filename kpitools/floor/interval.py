@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from ..engine import compute_measures
-from ..errors import ConfigError, DataError, PeriodError
+from ..errors import ConfigError, PeriodError
 from ..formulas import kpi_frame
 from ..periods import Period, periods_between
-from ..staffing import required_agents
+from ..staffing import required_agents, staffed_agents
 
 MINUTES = (15, 30, 60)
 # The catalogue KPIs shown per interval, in table order (their values are the engine's).
@@ -293,65 +293,10 @@ def _day_totals(data, days: list[Period], queue, channel) -> pd.DataFrame:
     return wide.rename(columns=KPI_COLUMN).reset_index()
 
 
-def check_staffing(data) -> None:
-    """Each staffing row needs a positive length and a non-negative head count or time."""
-    path = data.files["staffing"].path
-    rules = [
-        ("staffed_agents IS NULL AND staffed_s IS NULL", "staffed_agents",
-         "has neither staffed_agents nor staffed_s; give one of them"),
-        ("interval_minutes <= 0", "interval_minutes", "must be a positive number of minutes"),
-        ("staffed_agents < 0", "staffed_agents", "must be 0 or more"),
-        ("staffed_s < 0", "staffed_s", "must be 0 or more"),
-    ]
-    for condition, column, what in rules:
-        bad = data.sql(f"SELECT CAST(interval_start AS VARCHAR) AS t, {column} AS v, COUNT(*) OVER () AS n "
-                       f"FROM staffing WHERE {condition} LIMIT 1")
-        if len(bad):
-            row = bad.iloc[0]
-            raise DataError(f"{path}: {int(row['n'])} row(s) where column {column} {what}, e.g. "
-                            f"the row with interval_start {str(row['t'])[:30]} ({column} = "
-                            f"{str(row['v'])[:20]})")
-
-
 def staffing_per_interval(data, rows: pd.DataFrame, minutes: int, queue, channel,
                           zone: ZoneInfo) -> pd.Series | None:
-    """Staffed agents per report interval from the ``staffing`` table (None without it).
-
-    Each staffing row's agent-seconds (``staffed_s``, else ``staffed_agents`` × its length)
-    are spread evenly over its span and summed into the report's intervals by overlap, so a
-    60-minute export feeds a 15-minute report and the other way round.
-    """
-    if not data.has("staffing"):
-        return None
-    check_staffing(data)
-    first, last = rows["period"].iloc[0], rows["period"].iloc[-1]
-    lo = dt.date.fromisoformat(first) - dt.timedelta(days=1)
-    hi = dt.date.fromisoformat(last) + dt.timedelta(days=2)
-    filters = "".join(f" AND {col} = '{str(val).replace(chr(39), chr(39) * 2)}'"
-                      for col, val in (("queue", queue), ("channel", channel)) if val)
-    staff = data.sql(
-        "SELECT interval_start, interval_minutes, "
-        "COALESCE(staffed_s, staffed_agents * interval_minutes * 60.0) AS staffed_s "
-        f"FROM staffing WHERE interval_start >= TIMESTAMP '{lo}' "
-        f"AND interval_start < TIMESTAMP '{hi}'{filters}")
-    staff = staff[staff["staffed_s"].notna() & (staff["interval_minutes"] > 0)]
+    """Staffed agents per report row (:func:`kpitools.staffing.staffed_agents`); rows off the
+    clock (no ``interval_end``) get none."""
     starts = pd.to_datetime(rows["interval_start"].where(rows["interval_end"] != ""), utc=True,
                             format="ISO8601")
-    g0 = starts.dt.as_unit("ns").astype("int64").to_numpy() / 1e9
-    g1 = g0 + minutes * 60
-    valid = ~starts.isna().to_numpy()
-    if staff.empty:
-        return pd.Series(np.where(valid, np.nan, np.nan), index=rows.index)
-    s_start = pd.DatetimeIndex(staff["interval_start"]).tz_localize(zone, ambiguous=True,
-                                                                     nonexistent="shift_forward")
-    s0 = s_start.tz_convert("UTC").as_unit("ns").asi8 / 1e9
-    length = staff["interval_minutes"].to_numpy(dtype="float64") * 60
-    s1 = s0 + length
-    rate = staff["staffed_s"].to_numpy(dtype="float64") / length  # agents on average
-    overlap = np.clip(np.minimum(g1[:, None], s1[None, :]) - np.maximum(g0[:, None], s0[None, :]),
-                      0, None)
-    covered = overlap.sum(axis=1)
-    agent_s = overlap @ rate
-    # Only intervals fully covered by staffing rows get a figure; partial cover is unknown.
-    full = valid & (covered >= minutes * 60 - 1e-6)
-    return pd.Series(np.where(full, agent_s / (minutes * 60), np.nan), index=rows.index)
+    return staffed_agents(data, starts, minutes, zone, queue=queue, channel=channel)

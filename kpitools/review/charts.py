@@ -380,21 +380,24 @@ def distribution(frame: pd.DataFrame, registry, kpis=("occupancy", "utilization"
     return fig, alt
 
 
-def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: float) -> tuple[Figure, str]:
-    """Required (Erlang C) vs estimated staffed agents by time of day, weekday average, plus the
-    gap map (estimates: see :mod:`kpitools.review.staffing_view`)."""
+def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: float,
+                   measured: bool = False) -> tuple[Figure, str]:
+    """Required (Erlang C) vs staffed agents by time of day, weekday average, plus the gap map.
+    ``measured``: staffed agents come from the staffing table; otherwise they are estimates
+    (see :mod:`kpitools.review.staffing_view`) and say so."""
+    staffed = "staffed (staffing table)" if measured else "estimated staffed (workload ÷ occupancy)"
     weekdays = profile[profile["weekday"].isin(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])]
-    by_time = weekdays.groupby("time_of_day", observed=True)[["required_agents", "estimated_agents"]].mean()
+    by_time = weekdays.groupby("time_of_day", observed=True)[["required_agents", "staffed_agents"]].mean()
     with mpl.rc_context(STYLE):
         fig = figure(TEXT_WIDTH_IN, 5.2)
         ax1, ax2 = fig.subplots(2, 1, height_ratios=[1.1, 1])
         x = np.arange(len(by_time))
         ax1.plot(x, by_time["required_agents"], color=OKABE_ITO["vermillion"], ls="--", marker="s",
                  markersize=2.5, label=f"required (Erlang C, {100 * target:.0f} % in {within:.0f} s)")
-        ax1.plot(x, by_time["estimated_agents"], color=OKABE_ITO["blue"], marker="o", markersize=2.5,
-                 label="estimated staffed (workload ÷ occupancy)")
-        ax1.fill_between(x, by_time["required_agents"], by_time["estimated_agents"],
-                         where=by_time["estimated_agents"] < by_time["required_agents"],
+        ax1.plot(x, by_time["staffed_agents"], color=OKABE_ITO["blue"], marker="o", markersize=2.5,
+                 label=staffed)
+        ax1.fill_between(x, by_time["required_agents"], by_time["staffed_agents"],
+                         where=by_time["staffed_agents"] < by_time["required_agents"],
                          color=OKABE_ITO["vermillion"], alpha=0.2, lw=0, label="short of requirement")
         step = max(1, len(x) // 12)
         ax1.set_xticks(x[::step])
@@ -402,7 +405,8 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         ax1.set_ylabel("agents")
         ax1.set_xlabel(f"time of day (Monday–Friday average, {channel})")
         ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3, fontsize=6.5)
-        ax1.set_title("Required vs estimated staffed agents by interval", loc="left")
+        ax1.set_title("Required vs " + ("staffed" if measured else "estimated staffed")
+                      + " agents by interval", loc="left")
         gap = profile.pivot(index="weekday", columns="time_of_day", values="staffing_gap")
         gap.index = [str(d)[:3] for d in gap.index]
         lim = float(np.nanmax(np.abs(gap.to_numpy()))) if gap.notna().any().any() else 1.0
@@ -411,7 +415,7 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
             warnings.simplefilter("ignore", PendingDeprecationWarning)
             sns.heatmap(gap, ax=ax2, cmap=_diverging(OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
                         center=0, vmin=-lim, vmax=lim, linewidths=0.3, linecolor="white",
-                        cbar_kws={"label": "estimated − required agents", "pad": 0.01, "aspect": 12})
+                        cbar_kws={"label": ("staffed" if measured else "estimated") + " − required agents", "pad": 0.01, "aspect": 12})
         ticks = np.arange(0, gap.shape[1], max(1, gap.shape[1] // 12))
         ax2.set_xticks(ticks + 0.5)
         ax2.set_xticklabels([gap.columns[t] for t in ticks], rotation=0)
@@ -419,8 +423,8 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
         ax2.set_xlabel("time of day")
         ax2.set_ylabel("")
         ax2.set_title("Staffing gap by weekday and interval (vermillion: short)", loc="left")
-    short = int((by_time["estimated_agents"] < by_time["required_agents"]).sum())
-    alt = (f"Line chart of Erlang C required agents and estimated staffed agents by time of day on "
-           f"{channel}, weekday average: estimate below required in {short} of {len(by_time)} intervals; "
+    short = int((by_time["staffed_agents"] < by_time["required_agents"]).sum())
+    alt = (f"Line chart of Erlang C required agents and {staffed} agents by time of day on "
+           f"{channel}, weekday average: below required in {short} of {len(by_time)} intervals; "
            "and a heat map of the staffing gap by weekday and interval.")
     return fig, alt

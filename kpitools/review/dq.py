@@ -7,6 +7,7 @@ element_count and examples. This module only reads that dictionary.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 
@@ -70,6 +71,10 @@ def overrides(ctx) -> list[dict]:
             for o in v.get("quality_overrides") or []]
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def config_name(ctx) -> str:
     return str((ctx.validation or {}).get("config") or "the configuration")
 
@@ -87,9 +92,82 @@ def verdict(ctx) -> tuple[str, str]:
     ran = f"{n - n_skipped} of {n} checks ran ({n_skipped} skipped)" if n_skipped else f"{n} checks"
     base = f"{ran} on {rows:,} rows"
     if crit or ctx.validation.get("ok") is False:
-        return ("fail", f"Data quality: FAILED — {len(crit)} critical check(s) failed ({base}).")
-    if warn:
-        what = ", ".join(sorted({f"{r.get('table')}.{r.get('column')}" if r.get("column") else str(r.get("table"))
-                                 for r in warn}))
-        return ("warn", f"Data quality: passed with {len(warn)} warning(s) on {what} ({base}).")
+        return ("fail", f"Data quality: FAILED — {_count(len(crit), 'critical check')} failed ({base}).")
+    if warn:  # which rows and how far off: failure_lines, listed under this sentence
+        return ("warn", f"Data quality: passed with {_count(len(warn), 'warning')} ({base}).")
     return ("pass", f"Data quality: passed — {base}, none failed.")
+
+
+# -- failed checks in words (page one) --------------------------------------------------------
+def _day(text: str) -> tuple[str, str] | None:
+    """('Tue 15 Sep 2026', 'Tuesday') for an ISO date example, else None."""
+    try:
+        d = dt.date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+    return f"{d:%a} {d.day} {d:%b %Y}", f"{d:%A}"
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _volume(day: str, weekday: str, ratio: float | None) -> str:
+    from ..validation import TRAILING_WEEKS
+
+    if ratio is None:
+        return f"{day}: volume outside the usual range for a {weekday}"
+    side = "busiest" if ratio > 1 else "quietest"
+    return (f"{day}: volume {ratio:.0%} of the {side} {weekday} in the "
+            f"{TRAILING_WEEKS} weeks before").replace("%", " %")
+
+
+def _empty_day(day: str, weekday: str, _ratio) -> str:
+    from ..validation import TRAILING_WEEKS
+
+    return f"{day}: no contacts, though {weekday}s in the {TRAILING_WEEKS} weeks before had some"
+
+
+def _response_rate(week: str, _weekday, ratio: float | None) -> str:
+    from ..validation import TRAILING_WEEKS
+
+    size = "" if ratio is None else f" {ratio:.0%}".replace("%", " %") + " of"
+    return f"{week}: survey response rate{size} its median over the {TRAILING_WEEKS} weeks before"
+
+
+# Checks whose examples are days (or weeks) with a size: one sentence per example.
+_PER_EXAMPLE = {
+    "volume_within_trailing_range": _volume,
+    "no_empty_days": _empty_day,
+    "survey_response_rate_stable": _response_rate,
+}
+
+
+def failure_lines(ctx, limit: int = 4) -> tuple[list[str], int]:
+    """Failed checks in words, critical first: a day and a size where the check has them
+    ("Tue 15 Sep 2026: volume 151 % of the busiest Tuesday in the 8 weeks before"), otherwise
+    what failed, how many rows and a few examples. Returns (lines, how many were left out)."""
+    crit, warn = problems(ctx)
+    lines = []
+    for r in [*crit, *warn]:
+        words = _PER_EXAMPLE.get(str(r.get("check")))
+        examples = [str(e) for e in r.get("examples") or []]
+        values = list(r.get("example_values") or [])
+        if words and examples:
+            for k, ex in enumerate(examples):
+                day = _day(ex) or (ex, "")
+                lines.append(words(day[0], day[1], _number(values[k] if k < len(values) else None)))
+            continue
+        what = str(r.get("description") or r.get("check") or "a check")
+        column = str(r.get("column") or "").split("__")[0]  # agent_id__not_in_roster: agent_id
+        where = f"{r.get('table')}.{column}" if column else str(r.get("table") or "data")
+        n, total = r.get("unexpected_count"), r.get("element_count")
+        size = (f"{int(n):,} of {int(total):,} {'row' if total == 1 else 'rows'} break"
+                if isinstance(n, (int, float)) and isinstance(total, (int, float)) and total
+                else "failed")
+        shown = ", ".join(examples[:3])
+        lines.append(f"{where}: {size} “{what}”" + (f", e.g. {shown}" if shown else ""))
+    return lines[:limit], max(0, len(lines) - limit)

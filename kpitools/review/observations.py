@@ -344,24 +344,37 @@ def cost_workforce(ctx) -> list[str]:
 
 
 def staffing(ctx) -> list[str]:
-    prof = ctx.staffing["profile"]
+    s = ctx.staffing
+    prof = s["profile"]
     if prof is None or prof.empty:
         return []
+    channel, target = s["channel"], s["target_sl"]
+    slots = f"{len(prof)} weekday × half-hour slots (averages over the {ctx.cadence.grain})"
     short = prof[prof["staffing_gap"] < 0]
-    out = [f"Estimated staffed {ctx.staffing['channel']} agents (workload ÷ measured occupancy) were "
-           f"below the Erlang C requirement in {len(short)} of {len(prof)} weekday half-hour slots "
-           f"(average over the {ctx.cadence.grain}; no staffing table, so an estimate)."]
+    met_all = int((prof["achieved_sl"] >= target).sum())
+    met_short = int((short["achieved_sl"] >= target).sum())
+    if s.get("staffed_from") == "staffing table":
+        out = [f"Staffed {channel} agents (staffing table) were below the Erlang C requirement in "
+               f"{len(short)} of {slots}."]
+    else:
+        # Lead with what was measured (service level), then the estimate, labelled as one.
+        out = [f"The {channel} line met the {100 * target:.0f} % service-level target in {met_all} "
+               f"of {slots}.",
+               f"Staffed agents are not in the data (no staffing table); estimated as workload ÷ "
+               f"measured occupancy they fall below the Erlang C requirement in {len(short)} of "
+               f"those slots."]
     if len(short):
         w = short.sort_values("staffing_gap").iloc[0]
         out.append(f"Largest gap: {w['weekday']} {w['time_of_day']}, "
                    f"{abs(w['staffing_gap']):.1f} agents short of the {w['required_agents']:.1f} required.")
-        # An estimated shortfall where the achieved service level met its target says more
-        # about the estimate (and Erlang C, which ignores abandons) than about the floor.
-        met = int((short["achieved_sl"] >= ctx.staffing["target_sl"]).sum())
-        if met:
-            out.append(f"Yet the achieved service level met the {100 * ctx.staffing['target_sl']:.0f} % "
-                       f"target in {met} of those {len(short)} slots: read the gap as a rough estimate, "
-                       "not a count of missing agents.")
+        # A shortfall where the achieved service level met its target says more about the
+        # staffed figure (and Erlang C, which ignores abandons) than about the floor.
+        if met_short:
+            out.append(f"Yet the target was met in {met_short} of those {len(short)} slots: "
+                       + ("read the gap as a rough estimate, not a count of missing agents "
+                          "(occupancy is measured across all channels)."
+                          if s.get("staffed_from") != "staffing table" else
+                          "Erlang C is conservative there (it ignores abandons and blended work)."))
     return out
 
 

@@ -157,6 +157,15 @@ def _headline_rows(ctx) -> list[list[str]]:
     return rows
 
 
+def _dq_lines(ctx, limit: int = 3) -> str:
+    """The failed checks in words (day and size) under the data-quality verdict."""
+    lines, more = dq.failure_lines(ctx, limit)
+    if not lines:
+        return ""
+    tail = f'<li class="note">{more} more: see Data quality.</li>' if more else ""
+    return "<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + tail + "</ul>"
+
+
 def section_executive_summary(ctx) -> Block:
     g = ctx.cadence.grain
     head = ["KPI", ctx.label, "Target", "Status", f"vs {ctx.previous.label}", f"vs {ctx.last_year.label}"]
@@ -169,7 +178,7 @@ def section_executive_summary(ctx) -> Block:
         t = o.total
         where = [f"all contacts ({esc(t.observed_text)})"] if t.status == "fired" else []
         if o.elsewhere:  # name them: a count alone sends the reader hunting
-            where.append(esc(o.places(2)))
+            where.append(esc(o.places(1)))  # the worst; the Action triggers section lists all
         items.append(f"<li><strong>{esc(rule_text(o.trigger, t.label, t.unit, g))}</strong>: "
                      f"{' and '.join(where)}. {esc(first_sentence(o.trigger.action))}</li>")
     trig = f"<ol>{''.join(items)}</ol>" if items else "<p>No action trigger fired.</p>"
@@ -180,14 +189,14 @@ def section_executive_summary(ctx) -> Block:
         first = next((f for f in ctx.guardrail.findings if f.scope == "All contacts"), ctx.guardrail.findings[0])
         guard = guard.split(". ")[0] + ". " + finding_sentence(first)
     guard_cls = "alert" if ctx.guardrail.fired else "calm"
+    # Data quality first: a reader should know which days to distrust before reading numbers,
+    # and it must stay on page one however long the triggers run.
     body = (
-        tbl
+        f'<div class="dq-strip dq-{level}"><strong>{esc(sentence)}</strong>{_dq_lines(ctx)}</div>'
+        + tbl
         + f'<p class="note">{esc(SIGNIFICANCE_NOTE)}</p>'
         + f'<div class="guardrail-line {guard_cls}"><strong>Experience vs efficiency:</strong> {esc(guard)}</div>'
-        + '<div class="summary-grid">'
-        + f'<div class="summary-box wide"><h3>Top action triggers</h3>{trig}{more}</div>'
-        + f'<div class="summary-box dq-{level}"><h3>Data quality</h3><p>{esc(sentence)}</p></div>'
-        + "</div>"
+        + f'<div class="summary-box triggers"><h3>Top action triggers</h3>{trig}{more}</div>'
     )
     return _section(ctx, "executive_summary", body, "first-page")
 
@@ -420,31 +429,41 @@ def section_staffing(ctx) -> Block:
     prof = s["profile"]
     if prof is None or prof.empty:
         return _section(ctx, "staffing", f'<p class="note">No {esc(s["channel"])} contacts in this period.</p>')
-    fig, alt = charts.staffing_chart(prof, s["channel"], s["answer_within_s"], s["target_sl"])
+    measured = s.get("staffed_from") == "staffing table"
+    fig, alt = charts.staffing_chart(prof, s["channel"], s["answer_within_s"], s["target_sl"], measured)
     worst = prof.sort_values("staffing_gap").head(8)
     rows = [[f'<td>{esc(r["weekday"])} {esc(r["time_of_day"])}</td>',
              f'<td class="num">{r["contacts"]:.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["aht_s"], "seconds"))}</td>',
              f'<td class="num">{r["required_agents"]:.1f}</td>',
              f'<td class="num">{r["workload_agents"]:.1f}</td>',
-             f'<td class="num">{r["estimated_agents"]:.1f}</td>',
+             f'<td class="num">{r["staffed_agents"]:.1f}</td>',
              f'<td class="num {"worse" if r["staffing_gap"] < 0 else "better"}">{r["staffing_gap"]:+.1f}</td>',
              f'<td class="num">{esc(fmt_value(r["achieved_sl"], "fraction"))}</td>']
             for r in worst.to_dict("records")]
-    tbl = table(["Slot", "Contacts", "AHT", "Required", "Workload (est.)", "Staffed (est.)", "Gap",
-                 "Achieved SL"], rows, css="staffing",
+    tbl = table(["Slot", "Contacts", "AHT", "Required", "Workload (est.)",
+                 "Staffed (WFM)" if measured else "Staffed (est.)", "Gap", "Achieved SL"],
+                rows, css="staffing",
                 colgroup=["18%", "11%", "10%", "11%", "13%", "13%", "10%", "14%"],
                 caption=("The eight slots with the largest shortfall (means over the period)"
                          if (worst["staffing_gap"] < 0).any() else
                          "No slot was short on average; the eight with the smallest margin (means over the period)"))
-    note = (f'<p class="note">Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
-            f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within {s["answer_within_s"]:.0f} s '
-            "given the interval's volume and AHT. The data holds no staffing table, so the agents present are "
-            "estimated: workload = handle seconds ÷ interval seconds (agents busy on average); staffed = "
-            + ("workload ÷ that day's measured occupancy (agent activity)" if s.get("occupancy_known")
-               else "the workload itself (no agent activity to measure occupancy; the staffed count is "
-                    "understated)")
-            + ". Both are estimates, not counts.</p>")
+    erlang = (f'Erlang C on each {s["interval_minutes"]}-minute interval of {esc(s["channel"])} '
+              f'contacts: the agents needed to answer {100 * s["target_sl"]:.0f} % within '
+              f'{s["answer_within_s"]:.0f} s given the interval\'s volume and AHT. ')
+    if measured:
+        note = (f'<p class="note">{erlang}Staffed agents are the staffing table\'s rows for '
+                f'{esc(s["channel"])} (agents on average over each interval; intervals the table does '
+                "not fully cover are left out). Workload = handle seconds ÷ interval seconds.</p>")
+    else:
+        note = (f'<p class="note">{erlang}The data holds no staffing table for {esc(s["channel"])}, '
+                "so the agents present are estimated: workload = handle seconds ÷ interval seconds "
+                "(agents busy on average); staffed = "
+                + ("workload ÷ that day's measured occupancy (agent activity, all channels)"
+                   if s.get("occupancy_known")
+                   else "the workload itself (no agent activity to measure occupancy; the staffed "
+                        "count is understated)")
+                + ". Both are estimates, not counts; a staffing table gives the real comparison.</p>")
     return _section(ctx, "staffing", charts.to_html(fig, alt) + tbl + note)
 
 
@@ -525,9 +544,11 @@ def section_data_quality(ctx) -> Block:
         counts = dq.checks_by_table(ctx)
         rows_by = dq.rows_checked(ctx)
         parts.append(f'<p>The Great Expectations gate ran {len(dq.results(ctx))} checks on '
-                     f"{esc(dq.scope_text(ctx))}: {len(crit)} critical failure(s), {len(warn)} warning(s)"
+                     f"{esc(dq.scope_text(ctx))}: {len(crit)} critical {'failure' if len(crit) == 1 else 'failures'}, "
+                     f"{len(warn)} {'warning' if len(warn) == 1 else 'warnings'}"
                      f"{f', {len(skipped)} skipped' if skipped else ''}. A critical failure stops the review; "
                      "warnings are listed here. Every check is listed in the appendix.</p>")
+        parts.append(_dq_lines(ctx, limit=10))
         rows = []
         for t in sorted(set(counts) | set(rows_by)):
             failed_here = sum(1 for r in crit + warn if (r.get("table") or "?") == t)

@@ -1,9 +1,10 @@
-"""The quarterly Erlang C view: required vs estimated staffed agents by interval.
+"""The quarterly Erlang C view: required vs staffed agents by interval.
 
-The data has no staffing table (what a WFM tool exports), so the agents present are not
-known. Counting the distinct agents who touched a contact is wrong both ways (blended agents
-count on every channel they touch; idle agents are missed), so the view never calls anything
-"actual". It shows estimates instead, labelled as such:
+Staffed agents come from the optional ``staffing`` table (what a WFM tool exports) when it
+has rows for the channel: :func:`kpitools.staffing.staffed_agents`. Without it the agents
+present are not known. Counting the distinct agents who touched a contact is wrong both ways
+(blended agents count on every channel they touch; idle agents are missed), so the view never
+calls anything "actual". It shows estimates instead, labelled as such:
 
 * **workload agents** = handle seconds in the interval ÷ interval seconds (agents busy on
   average);
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..staffing import interval_profile, interval_staffing
+from ..floor.interval import business_zone
+from ..staffing import interval_profile, interval_staffing, staffed_agents
 
 STAFFING_CHANNEL = "voice"
 INTERVAL_MINUTES = 30
@@ -37,20 +39,35 @@ def staffing_profile(ctx) -> dict:
         interval_minutes=INTERVAL_MINUTES, channels=(STAFFING_CHANNEL,),
         answer_within_s=within, target_sl=float(target), short_abandon_s=params.get("short_abandon_s"),
     )
-    occupancy = None
+    occupancy, source = None, "estimate"
     if len(frame):
         frame, occupancy = _estimate_staffed(ctx, frame)
+        staffed = _from_staffing_table(ctx, frame)
+        if staffed is not None and staffed.notna().any():
+            frame["staffed_agents"], source = staffed.to_numpy(), "staffing table"
+        else:
+            frame["staffed_agents"] = frame["estimated_agents"]
     profile = pd.DataFrame()
     if len(frame):
-        # interval_profile averages `actual_agents`; give it the estimate, named as one.
-        profile = interval_profile(frame.assign(actual_agents=frame["estimated_agents"])).rename(
-            columns={"actual_agents": "estimated_agents"})
-        profile["workload_agents"] = interval_profile(
-            frame.assign(actual_agents=frame["workload_agents"]))["actual_agents"].to_numpy()
+        # interval_profile averages `actual_agents` (and the gap to required from it): give it
+        # the staffed figure, named for what it is, then the estimate and workload beside it.
+        profile = interval_profile(frame.assign(actual_agents=frame["staffed_agents"])).rename(
+            columns={"actual_agents": "staffed_agents"})
+        for column in ("estimated_agents", "workload_agents"):
+            profile[column] = interval_profile(
+                frame.assign(actual_agents=frame[column]))["actual_agents"].to_numpy()
     return {"intervals": frame, "profile": profile, "channel": STAFFING_CHANNEL,
-            "occupancy_known": occupancy is not None,
+            "occupancy_known": occupancy is not None, "staffed_from": source,
             "answer_within_s": within, "target_sl": float(target),
             "interval_minutes": INTERVAL_MINUTES}
+
+
+def _from_staffing_table(ctx, frame: pd.DataFrame) -> pd.Series | None:
+    """Staffed agents per interval from the staffing table's rows for the channel."""
+    zone = business_zone(ctx.data.params)
+    starts = pd.to_datetime(frame["interval_start"]).dt.tz_localize(
+        zone, ambiguous=True, nonexistent="shift_forward").dt.tz_convert("UTC")
+    return staffed_agents(ctx.data, starts, INTERVAL_MINUTES, zone, channel=STAFFING_CHANNEL)
 
 
 def _estimate_staffed(ctx, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
