@@ -307,9 +307,10 @@ def compare_tables(now: pd.DataFrame, then: pd.DataFrame, by=(), other: Period |
     now_label = now["period"].iloc[0] if len(now) else ""
     notes = np.select(
         [out["partial"].astype(bool), pd.Series(outside, index=out.index),
-         out["compare_partial"], out["compare_value"].isna(), out["value"].isna()],
+         out["compare_partial"], out["compare_value"].isna() & out["value"].isna(),
+         out["compare_value"].isna(), out["value"].isna()],
         [f"{now_label} is partial", f"no data for {label}", f"{label} is partial",
-         f"no value for {label}", f"no value for {now_label}"],
+         "no value in either period", f"no value for {label}", f"no value for {now_label}"],
         default=None,
     )
     out["change_note"] = pd.Series(notes, index=out.index, dtype=object).where(

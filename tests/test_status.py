@@ -392,3 +392,17 @@ def test_page_one_names_a_data_quality_warning_with_day_and_size(tmp_path):
     assert "passed with 1 warning (" in html
     assert "Tue 3 Mar 2026: volume 160 % of the busiest Tuesday in the 8 weeks before" in html
     assert "warning(s)" not in html
+
+
+def test_change_note_when_neither_period_has_a_value(tmp_path):
+    # No costs table: cost per contact is null in both weeks, so the change cell must not
+    # blame only the earlier week ("no value for 2026-W09"), and its note may wrap instead
+    # of running into the n column.
+    import datetime as dt
+
+    days = [dt.date(2026, 2, 23) + dt.timedelta(days=k) for k in range(14)]  # W09 and W10
+    rows = [contact(f"c{k}", f"{d}T10:00:00", wait=5) for k, d in enumerate(days)]
+    data = kpitools.load(write_data(tmp_path / "d", interactions=rows))
+    row = kpitools.compare(data, "2026-W10", kpis=["cost_per_contact", "aht"]).set_index("kpi")
+    assert row.loc["cost_per_contact", "change_note"] == "no value in either period"
+    assert pd.isna(row.loc["aht", "change_note"])  # both weeks have contacts: a real change
