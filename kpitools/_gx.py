@@ -375,3 +375,23 @@ def text_value(value) -> str:
     if text in ("NaT", "nan", "<NA>", "None"):
         return "empty"
     return shorten(text)
+
+
+def run_frame(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]:
+    """GX itself (pandas) on a gate frame: the independent reference for the SQL checks.
+
+    Same contract as :func:`kpitools._expectations_sql.run`, but the frame's rows are fetched
+    into pandas in frame order first, so use it on small data only (the tests do)."""
+    q = staged.dialect.quote
+    order = ", ".join(f"{q(c)} NULLS LAST" for c in frame.order)
+    df = staged.frame(f"SELECT {', '.join(q(c) for c in frame.columns)} FROM {frame.view} "
+                      f"ORDER BY {order}")
+    if not expectations:
+        return len(df), []
+    renamed = []  # check ids are unique per suite; a frame may carry several suites' checks
+    for k, exp in enumerate(expectations):
+        exp = copy.deepcopy(exp)
+        exp["meta"]["check"] = f"{k}:{exp['meta']['check']}"
+        renamed.append(exp)
+    raw = Runner().run("reference", frame.name, df, renamed)
+    return len(df), [raw[e["meta"]["check"]] for e in renamed]

@@ -121,7 +121,10 @@ def build_frames(staged, ranges, primary=None) -> dict[str, Frame]:
         cols = ["_key"] + [c for c in TABLES[table].column_names if c in present]
         cols += [f"{c}__unreadable" for c in staged.unreadable.get(table, [])]
         cols += derived
-        frames[table] = _create(staged, table, sql, cols, order, hidden=["_row"])
+        # the row number and order columns ride along unlisted: a column the file lacks is
+        # still in the staged table (empty), so the order stays the same
+        hidden = [c for c in dict.fromkeys(["_row", *order]) if c not in cols]
+        frames[table] = _create(staged, table, sql, cols, order, hidden)
 
     if has("interactions"):
         p = staged.present["interactions"]
@@ -224,7 +227,8 @@ def build_frames(staged, ranges, primary=None) -> dict[str, Frame]:
 
 def _create(staged, name: str, sql: str, columns: list[str] | None, order: list[str],
             hidden: tuple | list = ()) -> Frame:
-    """The frame as a view: ``columns`` (None: all the query's) and ``hidden`` (order only)."""
+    """The frame as a view: ``columns`` (None: all the query's) and ``hidden`` ones that
+    only order the rows."""
     q = staged.dialect.quote
     view = VIEW_PREFIX + name
     if columns is None:

@@ -242,7 +242,7 @@ def scope_periods(period) -> list[Period]:
 
 # -- the gate ----------------------------------------------------------------------------------
 def validate(data, period=None, *, suites_dir=None, engine: str | None = None, spark=None,
-             spark_master: str | None = None, config=None) -> ValidationReport:
+             spark_master: str | None = None, config=None, checks: str = "sql") -> ValidationReport:
     """Run the stored GX suites on ``data`` (a Dataset or a folder) for ``period``.
 
     Parameters
@@ -256,6 +256,9 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
     config : the center configuration for a folder (path, CenterConfig or mapping; default
         ``<folder>/kpitools.yaml``); a Dataset brings its own. Its ``quality:`` entries lower
         named checks to warnings; each result records the original severity and the reason.
+    checks : ``sql`` (default: each check runs as SQL in the engine) or ``gx``: Great
+        Expectations itself checks pandas copies of the frames — the independent reference
+        the tests compare the SQL checks with; every row is fetched, so small data only.
 
     Returns
     -------
@@ -315,7 +318,8 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
         t1 = time.perf_counter()
         report.timings["prepare"] = t1 - t0
         report.gx_version = _gx.gx_version()
-        records, rows = _run_suites(suites, frames, staged)
+        run = {"sql": checks_sql.run, "gx": _gx.run_frame}[checks]
+        records, rows = _run_suites(suites, frames, staged, run)
         report.results.extend(records)
         report.rows_checked = {t: rows[t] for t in TABLES if t in frames}
         report.timings["checks"] = time.perf_counter() - t1
@@ -359,23 +363,27 @@ def _table_of(suite_name: str, frame_name: str, exp: dict) -> str:
         frame_name if frame_name in TABLES else suite_name)
 
 
-def _run_suites(suites: dict, frames: dict, staged) -> tuple[list[dict], dict[str, int]]:
-    """One record per stored expectation, in suite order, and the rows of each frame: every
-    runnable check of a frame (from any suite) is counted in one pass over that frame."""
+def _run_suites(suites: dict, frames: dict, staged, run) -> tuple[list[dict], dict[str, int]]:
+    """One record per stored expectation (suite by suite; within a suite, grouped by frame in
+    the order the frames first appear) and the rows of each frame: every runnable check of a
+    frame, from any suite, is counted in one pass over that frame."""
     unreadable = {t for t, _ in staged.problems}
     records: list[dict] = []
     runnable: dict[str, list[tuple[dict, dict]]] = {}  # frame -> (record, expectation)
     for name, suite in suites.items():
+        groups: dict[str, list[dict]] = {}
         for exp in suite["expectations"]:
-            frame_name = _gx.frame_of(name, exp)
-            rec = _record(name, _table_of(name, frame_name, exp), exp)
-            records.append(rec)
-            if _runnable(rec, exp, frame_name, frames, staged, unreadable):
-                runnable.setdefault(frame_name, []).append((rec, exp))
+            groups.setdefault(_gx.frame_of(name, exp), []).append(exp)
+        for frame_name, exps in groups.items():
+            for exp in exps:
+                rec = _record(name, _table_of(name, frame_name, exp), exp)
+                records.append(rec)
+                if _runnable(rec, exp, frame_name, frames, staged, unreadable):
+                    runnable.setdefault(frame_name, []).append((rec, exp))
     rows = {}
     for frame_name, frame in frames.items():
         pairs = runnable.get(frame_name, [])
-        rows[frame_name], results = checks_sql.run(staged, frame, [exp for _, exp in pairs])
+        rows[frame_name], results = run(staged, frame, [exp for _, exp in pairs])
         for (rec, exp), result in zip(pairs, results, strict=True):
             _fill(rec, result, exp)
     return records, rows
