@@ -382,10 +382,9 @@ def run_frame(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]
 
     Same contract as :func:`kpitools._expectations_sql.run`, but the frame's rows are fetched
     into pandas in frame order first, so use it on small data only (the tests do)."""
-    q = staged.dialect.quote
-    order = ", ".join(f"{q(c)} NULLS LAST" for c in frame.order)
-    df = staged.frame(f"SELECT {', '.join(q(c) for c in frame.columns)} FROM {frame.view} "
-                      f"ORDER BY {order}")
+    from ._validation_frames import fetch
+
+    df = fetch(staged, frame)
     if not expectations:
         return len(df), []
     renamed = []  # check ids are unique per suite; a frame may carry several suites' checks

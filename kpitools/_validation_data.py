@@ -62,10 +62,6 @@ class Staged:
         return {r[0]: str(r[1]).upper() for r in rows}
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def stage_dataset(data) -> Staged:
     """Stage the tables of a loaded Dataset (values already type-checked by the loader)."""
     con = data.con
@@ -76,7 +72,7 @@ def stage_dataset(data) -> Staged:
         except DataError:  # the file went away since it was loaded: trust the loaded table
             present = set(TABLES[table].column_names)
         typed = typed_present(table, present)
-        extra = "".join(f", CAST(NULL AS VARCHAR) AS {_q(c + '__unreadable')}" for c in typed)
+        extra = "".join(f", CAST(NULL AS VARCHAR) AS {DUCKDB.quote(c + '__unreadable')}" for c in typed)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _dq_{table} AS "
                     f"SELECT *, CAST(NULL AS BIGINT) AS _row{extra} FROM {table}")
         staged.present[table] = present
@@ -105,7 +101,7 @@ def stage_folder(path, timezone: str) -> Staged:
         present = set(columns) & set(TABLES[table].column_names)
         selects = []
         for col in TABLES[table].columns:
-            name = _q(col.name)
+            name = DUCKDB.quote(col.name)
             ctype = loading.DUCKDB_TYPES[col.type]
             if col.name not in present:
                 selects.append(f"CAST(NULL AS {ctype}) AS {name}")
@@ -119,7 +115,7 @@ def stage_folder(path, timezone: str) -> Staged:
             if col.type in TYPED:
                 raw = f"CAST({name} AS VARCHAR)"
                 flag = f"CASE WHEN {bad} THEN {raw} END" if bad else "CAST(NULL AS VARCHAR)"
-                selects.append(f"{flag} AS {_q(col.name + '__unreadable')}")
+                selects.append(f"{flag} AS {DUCKDB.quote(col.name + '__unreadable')}")
         try:
             con.execute(f"CREATE TABLE _raw_{table} AS SELECT {', '.join(selects)}, "
                         f"row_number() OVER () AS _row FROM {src.reader}")

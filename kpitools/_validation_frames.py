@@ -240,6 +240,14 @@ def _create(staged, name: str, sql: str, columns: list[str] | None, order: list[
     return Frame(name=name, view=view, columns=list(columns), order=list(order))
 
 
+def fetch(staged, frame: Frame):
+    """A frame's rows as pandas, in frame order (the GX reference and tests; small data)."""
+    q = staged.dialect.quote
+    order = ", ".join(f"{q(c)} NULLS LAST" for c in frame.order)
+    return staged.frame(f"SELECT {', '.join(q(c) for c in frame.columns)} FROM {frame.view} "
+                        f"ORDER BY {order}")
+
+
 def scope_days(ranges, first, last, primary=None) -> list[tuple[dt.date, dt.date]]:
     """The scope's days: the period under review whole, the others clipped to the data."""
     out = [primary] if primary else []
