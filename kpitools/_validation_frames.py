@@ -11,7 +11,8 @@ come from :mod:`kpitools.dialects`. The engine behind it is a *staged* object (D
 :class:`kpitools._validation_data.Staged`, Spark: :class:`kpitools._validation_spark.SparkStaged`)
 with the tables staged as ``_dq_<table>`` views and these methods: ``dialect``, ``has``,
 ``present``, ``unreadable``, ``rows(sql)`` (a list of tuples), ``frame(sql)`` (a small pandas
-frame), ``create_view(name, sql)`` and ``view_columns(name)``.
+frame), ``create_view(name, sql)``, ``create_table(name, sql)`` (kept for the run: small
+look-ups only), ``view_columns(name)`` and ``column_types(name)``.
 """
 
 from __future__ import annotations
@@ -138,14 +139,23 @@ def build_frames(staged, ranges, primary=None) -> dict[str, Frame]:
                     ["agent_id__not_in_roster"] if join else [],
                     ["_row", "arrived_at", "interaction_id"])
 
+    answers = [t for t in ("surveys", "qa")
+               if has(t) and has("interactions") and "interaction_id" in staged.present[t]]
+    if answers:
+        # The contacts surveys and QA refer to, looked up once (every scan of the surveys or
+        # QA frame would otherwise group all contacts again): at most one row per answer.
+        ids = " UNION ".join(f"SELECT interaction_id FROM _dq_{t}" for t in answers)
+        staged.create_table("_dq_contacts", f"""
+            SELECT interaction_id, MIN(arrived_at) AS arrived_at, TRUE AS found
+            FROM _dq_interactions
+            WHERE interaction_id IS NOT NULL AND interaction_id IN ({ids})
+            GROUP BY interaction_id""")
     for table, when in (("surveys", "responded_at"), ("qa", "evaluated_at")):
         if not has(table):
             continue
         p = staged.present[table]
-        if has("interactions") and "interaction_id" in p:
-            contact = ("LEFT JOIN (SELECT interaction_id, MIN(arrived_at) AS arrived_at, TRUE AS found "
-                       "FROM _dq_interactions WHERE interaction_id IS NOT NULL "
-                       "GROUP BY interaction_id) i ON i.interaction_id = t.interaction_id")
+        if table in answers:
+            contact = "LEFT JOIN _dq_contacts i ON i.interaction_id = t.interaction_id"
             extra = (", CASE WHEN t.interaction_id IS NOT NULL AND i.found IS NULL "
                      "THEN t.interaction_id END AS interaction_id__not_found, "
                      "i.arrived_at AS contact_arrived_at")

@@ -51,6 +51,12 @@ class SparkStaged:
         self.spark.sql(sql).createOrReplaceTempView(name)
         self.views.append(name)
 
+    def create_table(self, name: str, sql: str) -> None:
+        df = self.spark.sql(sql).cache()
+        df.createOrReplaceTempView(name)
+        self.cached.append(df)
+        self.views.append(name)
+
     def view_columns(self, name: str) -> list[str]:
         return list(self.spark.table(name).columns)
 
