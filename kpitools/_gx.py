@@ -27,6 +27,7 @@ import types
 import warnings
 from pathlib import Path
 
+from ._validation_frames import fetch
 from .errors import ConfigError, shorten
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
@@ -345,8 +346,6 @@ def run_frame(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]
 
     Same contract as :func:`kpitools._expectations_sql.run`, but the frame's rows are fetched
     into pandas in frame order first, so use it on small data only (the tests do)."""
-    from ._validation_frames import fetch
-
     df = fetch(staged, frame)
     if not expectations:
         return len(df), []
