@@ -80,3 +80,48 @@ def test_every_expectation_type_was_compared_failing():
         "expect_column_pair_values_a_to_be_greater_than_b", "expect_table_columns_to_match_set",
         "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
     assert len(applied_checks) >= 0.8 * len(SEEDS)
+
+
+def test_missing_values_and_repeats_counted_as_gx_counts_them():
+    """A five-row frame with NULL and NaN: hand-computed counts, and GX agrees."""
+    import duckdb
+
+    from kpitools import _expectations_sql, _gx
+    from kpitools._validation_data import Staged
+    from kpitools._validation_frames import Frame
+
+    con = duckdb.connect()
+    staged = Staged(con=con, present={})
+    staged.create_view("_dq_frame_t", """
+        SELECT * FROM (VALUES ('a', 1.0, 'p'), ('b', 'NaN'::DOUBLE, 'p'), ('c', NULL, NULL),
+                              ('d', -1.0, 'q'), ('e', 5.0, 'q')) v(_key, x, y)""")
+    frame = Frame("t", "_dq_frame_t", ["_key", "x", "y"], ["_key"])
+
+    def exp(kind, check, **kwargs):
+        return {"type": kind, "kwargs": kwargs,
+                "meta": {"check": check, "severity": "critical", "description": check}}
+
+    exps = [exp("expect_column_values_to_be_between", "x_not_negative", column="x", min_value=0),
+            exp("expect_column_values_to_not_be_null", "x_present", column="x"),
+            exp("expect_column_values_to_be_unique", "y_unique", column="y"),
+            exp("expect_column_values_to_be_in_set", "y_allowed", column="y", value_set=["p"],
+                row_condition={"column": {"name": "x"}, "operator": ">=", "parameter": 0,
+                               "type": "comparison"})]
+    rows, got = _expectations_sql.run(staged, frame, exps)
+    assert rows == 5
+    counts = [(r["result"]["element_count"], r["result"]["unexpected_count"],
+               r["result"]["unexpected_percent"]) for r in got]
+    assert counts == [
+        (5, 1, 1 / 3 * 100),  # NaN and NULL are missing: 3 values checked, -1 fails
+        (5, 2, 2 / 5 * 100),  # NaN and NULL both count as null, of all 5 rows
+        (5, 4, 4 / 4 * 100),  # p, p, q, q all repeat; the NULL is not checked
+        (2, 1, 1 / 2 * 100),  # x >= 0 holds for a and e only (NaN and NULL compare false): e is q
+    ]
+    assert [r["success"] for r in got] == [False, False, False, False]
+    assert [[i["_key"] for i in r["index"]] for r in got] == [["d"], ["b", "c"],
+                                                               ["a", "b", "d", "e"], ["e"]]
+    _, reference = _gx.run_frame(staged, frame, exps)
+    for mine, theirs in zip(got, reference, strict=True):
+        assert mine["success"] == theirs["success"]
+        for key in ("element_count", "unexpected_count", "unexpected_percent"):
+            assert mine["result"][key] == pytest.approx(theirs["result"][key]), key
