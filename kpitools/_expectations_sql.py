@@ -196,7 +196,7 @@ def run(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]:
             except Exception as exc:  # noqa: BLE001 - reported on that check, as GX does
                 counts.append(exc)
         if rows is None:
-            rows = staged.rows(f"SELECT COUNT(*) FROM {frame.view}")[0][0]
+            rows = int(staged.rows(f"SELECT COUNT(*) FROM {frame.view}")[0][0])
     for (k, c), got in zip(checks, counts, strict=True):
         if isinstance(got, Exception):
             out[k] = _error(_first_line(got))
@@ -211,7 +211,7 @@ def run(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]:
     return rows, [out[k] for k in range(len(expectations))]
 
 
-def _sum(predicate: str) -> str:
+def _count_where(predicate: str) -> str:
     # rows where the predicate holds; this spelling measured fastest in DuckDB (0.9 s for 60
     # of them over 1M rows, against 1.3 s for SUM(CASE …) and 3.0 s for FILTER)
     return f"COUNT(CASE WHEN {predicate} THEN 1 END)"
@@ -231,13 +231,13 @@ def _count(staged, frame, checks: list[Check]) -> tuple[int, list[tuple[int, int
     for c in checks:
         counted = f"{c.domain} AND {c.counted}" if c.counted else c.domain
         if c.unexpected is not None:
-            third = column(_sum(f"{counted} AND {c.unexpected}"))
+            third = column(_count_where(f"{counted} AND {c.unexpected}"))
         elif len(c.repeated) == 1:
             third = column(f"COUNT(DISTINCT CASE WHEN {counted} "
                            f"THEN {staged.dialect.quote(c.repeated[0])} END)")
         else:
             third = None
-        wanted.append((column(_sum(c.domain)), column(_sum(counted)), third))
+        wanted.append((column(_count_where(c.domain)), column(_count_where(counted)), third))
     row = staged.rows(f"SELECT {', '.join(selects)} FROM {frame.view}")[0]
     counts = []
     for c, (k_looked, k_counted, k_third) in zip(checks, wanted, strict=True):
