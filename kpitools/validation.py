@@ -47,7 +47,7 @@ from . import _gx, strict_json
 from . import _validation_data as vd
 from . import _validation_frames as vf
 from .config import load_config
-from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
+from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed, shorten
 from .loading import Dataset, load
 from .periods import Period
 from .registry import registry as default_registry
@@ -56,6 +56,10 @@ from .schema import TABLES
 __all__ = ["ValidationReport", "validate", "run_cli", "scope_periods"]
 
 ENGINES = ("duckdb", "spark")  # spark: kpitools/_validation_spark.py, docs/engines.md
+
+# how the stored expectations are evaluated: SQL in the engine, or GX itself on pandas copies
+# of the frames (the reference the tests compare with; small data only)
+CHECKERS = {"sql": checks_sql.run, "gx": _gx.run_frame}
 
 FRAME_TABLE = {"agent_days": "agent_activity", "daily_volume": "interactions",
                "weekly_responses": "surveys"}
@@ -266,6 +270,8 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
     ConfigError when the stored suites themselves are broken.
     """
     t0 = time.perf_counter()
+    if checks not in CHECKERS:
+        raise ConfigError(f"checks must be one of {', '.join(CHECKERS)}, not {shorten(checks)!r}")
     on_spark = (engine or getattr(data, "engine", "duckdb")) == "spark"
     periods = scope_periods(period) if period not in (None, "") else None
     ranges = vf.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
@@ -318,7 +324,7 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
         t1 = time.perf_counter()
         report.timings["prepare"] = t1 - t0
         report.gx_version = _gx.gx_version()
-        run = {"sql": checks_sql.run, "gx": _gx.run_frame}[checks]
+        run = CHECKERS[checks]
         records, rows = _run_suites(suites, frames, staged, run)
         report.results.extend(records)
         report.rows_checked = {t: rows[t] for t in TABLES if t in frames}
