@@ -1,10 +1,12 @@
 """Great Expectations glue for the data-quality gate (private; see :mod:`kpitools.validation`).
 
-Everything GX-specific lives here: the offline set-up, the stored suites in ``expectations/``,
-one ephemeral context per run, and turning GX results into plain records.
+The stored suites in ``expectations/`` are GX JSON, read and checked here. The gate runs them
+as SQL (:mod:`kpitools._expectations_sql`) and never imports GX; GX itself runs only as the
+reference the tests compare with (:func:`run_frame`, ``validate(checks="gx")``): the offline
+set-up, one ephemeral context per run, GX results as plain records.
 
-GX 1.x costs seconds to import, so it is imported only when a gate runs, and can be imported
-on a background thread while DuckDB prepares the frames (:func:`start_import`).
+GX 1.x costs seconds to import, so it is imported only when needed, on a background thread
+(:func:`start_import`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import types
 import warnings
 from pathlib import Path
 
+from ._validation_frames import fetch
 from .errors import ConfigError, shorten
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
@@ -77,8 +80,8 @@ def _do_import() -> None:
     # pyspark is slow and, where __main__ has no spec (pytest-xdist workers, some kernels),
     # pyspark.sql.connect calls sys.exit(0). So GX sees pyspark as absent; the block is
     # lifted right after, so `import pyspark` works again for anyone who needs it.
-    # When pyspark is already imported (the gate on Spark, kpitools/_validation_spark.py),
-    # GX must see it; only Spark Connect, which kpitools never uses, stays hidden.
+    # When pyspark is already imported, only Spark Connect, which kpitools never uses,
+    # stays hidden.
     blocked = "pyspark" not in sys.modules
     hidden = "pyspark" if blocked else "pyspark.sql.connect"
     block = hidden not in sys.modules
@@ -95,7 +98,6 @@ def _do_import() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         _import_state["gx"] = gx
         _import_state["ProgressBarsConfig"] = ProgressBarsConfig
-        _import_state["pyspark"] = not blocked
     except BaseException as exc:  # noqa: BLE001 - reported by gx() in the caller's thread
         _import_state["error"] = exc
     finally:
@@ -103,46 +105,14 @@ def _do_import() -> None:
             del sys.modules[hidden]
 
 
-def start_import(spark: bool = False) -> None:
-    """Begin importing GX on a background thread (idempotent).
-
-    ``spark``: the gate runs on Spark DataFrames, so GX must be imported with PySpark
-    visible; a GX imported earlier in this process without it is imported again."""
-    if spark:
-        _with_pyspark()
+def start_import() -> None:
+    """Begin importing GX on a background thread (idempotent)."""
     with _import_lock:
         if "thread" in _import_state or "gx" in _import_state:
             return
         thread = threading.Thread(target=_do_import, name="kpitools-gx-import", daemon=True)
         _import_state["thread"] = thread
         thread.start()
-
-
-def _with_pyspark() -> None:
-    """Import PySpark before GX; forget a GX that was imported with PySpark hidden."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pyspark.sql  # noqa: F401
-    thread = _import_state.get("thread")
-    if thread is not None:
-        thread.join()
-    with _import_lock:
-        if "gx" in _import_state and not _import_state.get("pyspark"):
-            for name in [m for m in sys.modules
-                         if m == "great_expectations" or m.startswith("great_expectations.")]:
-                del sys.modules[name]
-            # pydantic v1 remembers every validator function by qualified name and refuses to
-            # define one twice, so GX's second import would fail with "duplicate validator
-            # function"; forget GX's own entries so the fresh import can declare them again.
-            try:
-                from pydantic.v1 import class_validators
-            except ImportError:  # pragma: no cover - pydantic 1.x
-                from pydantic import class_validators
-            registered = getattr(class_validators, "_FUNCS", None)
-            if isinstance(registered, set):
-                registered.difference_update(
-                    {ref for ref in registered if ref.startswith("great_expectations.")})
-            _import_state.clear()
 
 
 def gx():
@@ -234,12 +204,9 @@ def reported_column(exp: dict) -> str | None:
 
 # -- running ---------------------------------------------------------------------------------
 class Runner:
-    """One ephemeral GX context, one pandas data source, one asset per frame.
+    """One ephemeral GX context, one pandas data source, one asset per frame."""
 
-    ``spark=True``: a Spark data source instead, for frames that wrap a Spark DataFrame in
-    ``.df`` (kpitools/_validation_spark.py); GX's Spark engine then computes every metric."""
-
-    def __init__(self, spark: bool = False):
+    def __init__(self):
         mod = gx()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -250,10 +217,7 @@ class Runner:
                 pass
             self.context.variables.progress_bars = _import_state["ProgressBarsConfig"](
                 globally=False, metric_calculations=False)
-            if spark:
-                source = self.context.data_sources.add_spark("kpitools")
-            else:
-                source = self.context.data_sources.add_pandas("kpitools")
+            source = self.context.data_sources.add_pandas("kpitools")
             # One asset and batch definition serve every frame: each addition makes the
             # context re-serialise its whole config, which costs more than the checks.
             asset = source.add_dataframe_asset(name="frames in scope")
@@ -263,7 +227,7 @@ class Runner:
     def _batch(self, frame_name: str, frame):
         if frame_name not in self._batches:
             self._batches[frame_name] = self._definition.get_batch(
-                batch_parameters={"dataframe": getattr(frame, "df", frame)})
+                batch_parameters={"dataframe": frame})
         return self._batches[frame_name]
 
     def run(self, suite_name: str, frame_name: str, frame, expectations: list[dict]) -> dict[str, dict]:
@@ -375,3 +339,20 @@ def text_value(value) -> str:
     if text in ("NaT", "nan", "<NA>", "None"):
         return "empty"
     return shorten(text)
+
+
+def run_frame(staged, frame, expectations: list[dict]) -> tuple[int, list[dict]]:
+    """GX itself (pandas) on a gate frame: the independent reference for the SQL checks.
+
+    Same contract as :func:`kpitools._expectations_sql.run`, but the frame's rows are fetched
+    into pandas in frame order first, so use it on small data only (the tests do)."""
+    df = fetch(staged, frame)
+    if not expectations:
+        return len(df), []
+    renamed = []  # check ids are unique per suite; a frame may carry several suites' checks
+    for k, exp in enumerate(expectations):
+        exp = copy.deepcopy(exp)
+        exp["meta"]["check"] = f"{k}:{exp['meta']['check']}"
+        renamed.append(exp)
+    raw = Runner().run("reference", frame.name, df, renamed)
+    return len(df), [raw[e["meta"]["check"]] for e in renamed]

@@ -22,6 +22,11 @@ class Dialect:
     # NULLs are ignored. DuckDB quantile_cont and Spark percentile give the same number.
     quantile_cont: str = "quantile_cont({x}, {q})"
     identifier_quote: str = '"'  # quotes a column name (Spark: backtick)
+    # The data-quality gate's frames (kpitools/_validation_frames.py):
+    # one row per value from {start} to {stop} by {step} (dates: a DATE or TIMESTAMP column)
+    series_rows: str = "SELECT unnest(generate_series({start}, {stop}, {step})) AS {name}"
+    add_days_expr: str = "({d} + CAST({n} AS INTEGER))"  # a DATE {n} days later (n may be < 0)
+    iso_week_label: str = "strftime({}, '%G-W%V')"  # 2026-W03 for a DATE in that ISO week
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -43,6 +48,15 @@ class Dialect:
         :func:`kpitools.schema.is_identifier`; the quote character is doubled regardless)."""
         q = self.identifier_quote
         return q + name.replace(q, q + q) + q
+
+    def series(self, start: str, stop: str, step: str, name: str) -> str:
+        return self.series_rows.format(start=start, stop=stop, step=step, name=name)
+
+    def add_days(self, expr: str, n) -> str:
+        return self.add_days_expr.format(d=expr, n=n)
+
+    def week_label(self, expr: str) -> str:
+        return self.iso_week_label.format(expr)
 
     def date(self, value) -> str:
         return self.date_literal.format(value)
@@ -73,6 +87,10 @@ SPARK = Dialect(
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
     quantile_cont="percentile({x}, {q})",  # exact; percentile_approx would not match DuckDB
     identifier_quote="`",
+    series_rows="SELECT explode(sequence({start}, {stop}, {step})) AS {name}",
+    add_days_expr="date_add({d}, {n})",
+    iso_week_label=("concat(CAST(extract(YEAROFWEEK FROM {0}) AS STRING), '-W', "
+                    "lpad(CAST(weekofyear({0}) AS STRING), 2, '0'))"),
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

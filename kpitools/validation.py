@@ -7,9 +7,13 @@ expectation's ``meta`` names a ``check`` id, a ``severity`` (``critical`` stops 
 ``warning`` is reported; GX's own ``severity`` field says the same) and a one-line
 ``description``; expectations that run on a derived frame name it in ``meta.frame``
 (``agent_days``, ``daily_volume``, ``weekly_responses``) and the tables they need in
-``meta.requires``. DuckDB cuts the rows to the review's scope and builds the joined or
-aggregated frames cross-table checks need; GX runs every check on pandas frames in one
-ephemeral, offline context.
+``meta.requires``. The engine that holds the data (DuckDB, or Spark with ``engine="spark"``)
+cuts the rows to the review's scope and builds the joined or aggregated frames cross-table
+checks need, as views (:mod:`kpitools._validation_frames`); each expectation type has one SQL
+definition (:mod:`kpitools._expectations_sql`) with GX's semantics, so every check on a frame
+is counted in one scan and only failing checks fetch their first unexpected rows. Nothing
+is copied into pandas: memory stays bounded as rows grow (docs/performance.md). GX itself is
+the reference the tests compare these results with.
 
 >>> from kpitools.validation import validate
 >>> report = validate("data/demo", period="2026-W10")      # doctest: +SKIP
@@ -38,10 +42,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import _expectations_sql as checks_sql
 from . import _gx, strict_json
 from . import _validation_data as vd
+from . import _validation_frames as vf
 from .config import load_config
-from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed
+from .errors import ConfigError, DataError, KpitoolsError, ValidationFailed, shorten
 from .loading import Dataset, load
 from .periods import Period
 from .registry import registry as default_registry
@@ -53,6 +59,10 @@ __all__ = ["ValidationReport", "validate", "run_cli", "scope_periods", "TRAILING
 TRAILING_WEEKS = vd.TRAILING_WEEKS
 
 ENGINES = ("duckdb", "spark")  # spark: kpitools/_validation_spark.py, docs/engines.md
+
+# how the stored expectations are evaluated: SQL in the engine, or GX itself on pandas copies
+# of the frames (the reference the tests compare with; small data only)
+CHECKERS = {"sql": checks_sql.run, "gx": _gx.run_frame}
 
 FRAME_TABLE = {"agent_days": "agent_activity", "daily_volume": "interactions",
                "weekly_responses": "surveys"}
@@ -239,7 +249,7 @@ def scope_periods(period) -> list[Period]:
 
 # -- the gate ----------------------------------------------------------------------------------
 def validate(data, period=None, *, suites_dir=None, engine: str | None = None, spark=None,
-             spark_master: str | None = None, config=None) -> ValidationReport:
+             spark_master: str | None = None, config=None, checks: str = "sql") -> ValidationReport:
     """Run the stored GX suites on ``data`` (a Dataset or a folder) for ``period``.
 
     Parameters
@@ -247,12 +257,15 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
     data : a :class:`~kpitools.loading.Dataset` or a data folder path
     period : a label (``2026-W10``), a :class:`~kpitools.periods.Period`, or None for all rows
     suites_dir : folder of suite JSON files (default: the project's ``expectations/``)
-    engine : ``duckdb`` (default) or ``spark``: the frames are Spark DataFrames and GX's Spark
-        engine checks them (default ``spark`` for a dataset loaded with ``engine="spark"``);
+    engine : ``duckdb`` (default) or ``spark``: the frames are Spark views and Spark SQL runs
+        the checks (default ``spark`` for a dataset loaded with ``engine="spark"``);
         ``spark`` / ``spark_master`` as in :func:`kpitools.load`
     config : the center configuration for a folder (path, CenterConfig or mapping; default
         ``<folder>/kpitools.yaml``); a Dataset brings its own. Its ``quality:`` entries lower
         named checks to warnings; each result records the original severity and the reason.
+    checks : ``sql`` (default: each check runs as SQL in the engine) or ``gx``: Great
+        Expectations itself checks pandas copies of the frames — the independent reference
+        the tests compare the SQL checks with; every row is fetched, so small data only.
 
     Returns
     -------
@@ -260,10 +273,11 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
     ConfigError when the stored suites themselves are broken.
     """
     t0 = time.perf_counter()
+    if checks not in CHECKERS:
+        raise ConfigError(f"checks must be one of {', '.join(CHECKERS)}, not {shorten(checks)!r}")
     on_spark = (engine or getattr(data, "engine", "duckdb")) == "spark"
-    _gx.start_import(spark=on_spark)  # overlaps the GX import with the DuckDB work below
     periods = scope_periods(period) if period not in (None, "") else None
-    ranges = vd.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
+    ranges = vf.merge_ranges([(p.start, p.end) for p in periods]) if periods else None
     scope = None
     if periods:
         scope = {"periods": [p.label for p in periods],
@@ -309,23 +323,15 @@ def validate(data, period=None, *, suites_dir=None, engine: str | None = None, s
         for table, message in staged.problems:
             report.results.append(_unreadable_record(table, message))
         primary = (periods[0].start, periods[0].end) if periods else None
-        frames = (vspark if on_spark else vd).build_frames(staged, ranges, primary)
-        report.rows_checked = {t: len(frames[t]) for t in TABLES if t in frames}
+        frames = vf.build_frames(staged, ranges, primary)
         t1 = time.perf_counter()
         report.timings["prepare"] = t1 - t0
-        runner = _gx.Runner(spark=on_spark)
-        t2 = time.perf_counter()
-        report.timings["gx_start"] = t2 - t1
         report.gx_version = _gx.gx_version()
-        unreadable = {t for t, _ in staged.problems}
-        for name, suite in suites.items():
-            groups: dict[str, list[dict]] = {}
-            for exp in suite["expectations"]:
-                groups.setdefault(_gx.frame_of(name, exp), []).append(exp)
-            for frame_name, exps in groups.items():
-                report.results.extend(
-                    _run_group(runner, name, frame_name, exps, frames, staged, unreadable))
-        report.timings["gx_validate"] = time.perf_counter() - t2
+        run = CHECKERS[checks]
+        records, rows = _run_suites(suites, frames, staged, run)
+        report.results.extend(records)
+        report.rows_checked = {t: rows[t] for t in TABLES if t in frames}
+        report.timings["checks"] = time.perf_counter() - t1
         apply_quality_overrides(report, cfg)
         if report.load_error and report.ok:
             # Every stored check passed on the lenient read, yet the loader refuses the data
@@ -366,36 +372,54 @@ def _table_of(suite_name: str, frame_name: str, exp: dict) -> str:
         frame_name if frame_name in TABLES else suite_name)
 
 
-def _run_group(runner, suite_name, frame_name, exps, frames, staged, unreadable) -> list[dict]:
-    records = {}
-    runnable = []
+def _run_suites(suites: dict, frames: dict, staged, run) -> tuple[list[dict], dict[str, int]]:
+    """One record per stored expectation (suite by suite; within a suite, grouped by frame in
+    the order the frames first appear) and the rows of each frame: every runnable check of a
+    frame, from any suite, is counted in one pass over that frame."""
+    unreadable = {t for t, _ in staged.problems}
+    records: list[dict] = []
+    runnable: dict[str, list[tuple[dict, dict]]] = {}  # frame -> (record, expectation)
+    for name, suite in suites.items():
+        groups: dict[str, list[dict]] = {}
+        for exp in suite["expectations"]:
+            groups.setdefault(_gx.frame_of(name, exp), []).append(exp)
+        for frame_name, exps in groups.items():
+            for exp in exps:
+                rec = _record(name, _table_of(name, frame_name, exp), exp)
+                records.append(rec)
+                if _runnable(rec, exp, frame_name, frames, staged, unreadable):
+                    runnable.setdefault(frame_name, []).append((rec, exp))
+    rows = {}
+    for frame_name, frame in frames.items():
+        pairs = runnable.get(frame_name, [])
+        rows[frame_name], results = run(staged, frame, [exp for _, exp in pairs])
+        for (rec, exp), result in zip(pairs, results, strict=True):
+            _fill(rec, result, exp)
+    return records, rows
+
+
+def _runnable(rec: dict, exp: dict, frame_name: str, frames: dict, staged, unreadable) -> bool:
+    """Whether the check can run here; if not, its record says why (``skipped``)."""
     frame = frames.get(frame_name)
-    for exp in exps:
-        table = _table_of(suite_name, frame_name, exp)
-        rec = _record(suite_name, table, exp)
-        records[exp["meta"]["check"]] = rec
-        needs = list(exp["meta"].get("requires", [])) + list(FRAME_NEEDS.get(frame_name, ()))
-        if frame_name in TABLES:
-            needs.append(frame_name)
-        missing_tables = [t for t in dict.fromkeys(needs) if not staged.has(t)]
-        if missing_tables:
-            bad = [t for t in missing_tables if t in unreadable]
-            rec["skipped"] = (f"{bad[0]} could not be read" if bad
-                              else f"no {missing_tables[0]} table in the data")
-            continue
-        if frame is None:
-            rec["skipped"] = "nothing to compare in the scope (no days with data)"
-            continue
-        absent = [c for c in _gx.referenced_columns(exp) if c not in frame.columns]
-        if absent:
-            base = absent[0].split("__")[0]
-            rec["skipped"] = f"column {base} is not in the {table} file"
-            continue
-        runnable.append(exp)
-    raw = runner.run(suite_name, frame_name, frame, runnable) if runnable else {}
-    for check, result in raw.items():
-        _fill(records[check], result, next(e for e in runnable if e["meta"]["check"] == check))
-    return list(records.values())
+    table = rec["table"]
+    needs = list(exp["meta"].get("requires", [])) + list(FRAME_NEEDS.get(frame_name, ()))
+    if frame_name in TABLES:
+        needs.append(frame_name)
+    missing_tables = [t for t in dict.fromkeys(needs) if not staged.has(t)]
+    if missing_tables:
+        bad = [t for t in missing_tables if t in unreadable]
+        rec["skipped"] = (f"{bad[0]} could not be read" if bad
+                          else f"no {missing_tables[0]} table in the data")
+        return False
+    if frame is None:
+        rec["skipped"] = "nothing to compare in the scope (no days with data)"
+        return False
+    absent = [c for c in _gx.referenced_columns(exp) if c not in frame.columns]
+    if absent:
+        base = absent[0].split("__")[0]
+        rec["skipped"] = f"column {base} is not in the {table} file"
+        return False
+    return True
 
 
 def _record(suite_name: str, table: str, exp: dict) -> dict:
