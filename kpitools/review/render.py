@@ -397,7 +397,7 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
     cad = job.cadence
     written: list[Path] = []
     try:
-        with prog.step("validation", "validating data (Great Expectations)"):
+        with prog.step("validation", "validating data (Great Expectations suites, in SQL)"):
             vpath = run_validation(data, p.label, tmp)
         written.append(vpath)
         if close_after_gate:
