@@ -466,6 +466,8 @@ def check_arrivals(data: Dataset) -> list[str]:
     con = data.con
     days = con.execute("SELECT CAST(arrived_at AS DATE), COUNT(*) FROM interactions "
                        "GROUP BY 1 ORDER BY 1").fetchall()
+    # The same days serve coverage and gaps (Dataset.days_with_contacts): no second pass.
+    data._days = frozenset(day for day, _ in days if day is not None)
     clusters: list[list] = []
     for day, n in days:
         if clusters and (day - clusters[-1][1]).days <= ISOLATION_GAP_DAYS:

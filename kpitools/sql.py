@@ -16,7 +16,7 @@ from .dialects import Dialect
 from .registry import SOURCE_TABLE, Registry
 from .registry import registry as packaged_registry
 from .schema import TABLES
-from .sqlexpr import expression_identifiers
+from .sqlexpr import conjuncts, expression_identifiers
 
 DIMENSIONS = ("queue", "channel", "agent_id", "team", "issue_type")
 # Time-of-contact dimensions derived from arrived_at (heat maps, staffing intervals):
@@ -251,6 +251,29 @@ def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Diale
                     scope.by, dialect)
 
 
+def repeats_only(reg: Registry) -> str | None:
+    """When every ``repeats`` measure counts only contacts with a repeat (``has_repeat`` is a
+    top-level AND part of its ``when``), the condition a contact must meet besides having a
+    repeat to count in any of them (the other parts, OR-ed over the measures); else None.
+    Rows without a repeat add nothing to such measures, so the query may leave them out."""
+    rests = []
+    for m in reg.measures.values():
+        if m.source != "repeats":
+            continue
+        parts = conjuncts(str(m.when)) if m.when is not None else []
+        if not any(part.lower() == "has_repeat" for part in parts):
+            return None
+        rest = [part for part in parts if part.lower() != "has_repeat"]
+        if any(ident.lower() in ("has_repeat", "t_us")
+               for part in rest for ident in expression_identifiers(part)):
+            return None  # read before the flag and the time exist: the window form
+        rests.append(" AND ".join(f"({part})" if len(rest) > 1 else part for part in rest)
+                     or "TRUE")
+    if not rests:
+        return None
+    return rests[0] if len(set(rests)) == 1 else " OR ".join(f"({r})" for r in rests)
+
+
 def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     """Flag handled inbound contacts followed by another inbound contact of the same customer
     and issue type, strictly later and at most ``repeat_window_h`` after. The window looks past
@@ -258,23 +281,56 @@ def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -
 
     ``repeat_scope`` ``any_issue`` drops the issue-type condition: any later inbound contact of
     the same customer within the window is a repeat (contacts without an issue type count too).
+
+    Two forms give the same rows to the measures. When they only count contacts that have a
+    repeat (:func:`repeats_only`, the catalogue's case), a semi join keeps the contacts with a
+    later contact in reach: a hash join on the customer (and issue type) that checks the time
+    gap per pair. Most customers contact once in a week, so the pairs are few, and it needs
+    no sort of every inbound contact. Otherwise every inbound contact gets ``has_repeat`` from
+    a window over the customer's contacts in time order (a sort of all of them: slower).
     """
     window_h = float(params.get("repeat_window_h", 168))
     window_us = int(window_h * 3600 * 1_000_000)
     extra_days = int(window_h // 24) + 1
-    contacts = _contacts_in_scope(scope, params, dialect, extra_days=extra_days,
-                                  columns=tuple(measure_inputs(reg, "repeats")))
-    if params.get("repeat_scope", "same_issue") == "any_issue":
-        needs_issue, partition = "TRUE", "c.customer_id"
+    any_issue = params.get("repeat_scope", "same_issue") == "any_issue"
+    columns = tuple(measure_inputs(reg, "repeats"))
+    wanted = repeats_only(reg)
+    if wanted is not None:
+        contacts = _contacts_in_scope(scope, params, dialect, columns=columns)
+        # The later contacts a repeat can be: inbound, with a customer, up to the window's
+        # reach past the scope. Only the join keys and the time are carried.
+        end = scope.end_exclusive + dt.timedelta(days=extra_days)
+        later = (
+            f"      SELECT customer_id, issue_type AS issue_type_key, "
+            f"{dialect.micros('arrived_at')} AS t_us\n"
+            f"      FROM interactions WHERE direction = 'inbound' AND customer_id IS NOT NULL\n"
+            f"        AND arrived_at >= {dialect.timestamp(scope.start)}"
+            f" AND arrived_at < {dialect.timestamp(end)}"
+        )
+        # Equal issue types only (a NULL issue type equals none, so it is never a repeat).
+        same = "" if any_issue else " AND n.issue_type_key = c.issue_type_key"
+        flagged = (
+            f"    SELECT c.*, TRUE AS has_repeat\n"
+            f"    FROM (SELECT x.*, {dialect.micros('x.arrived_at')} AS t_us FROM (\n{contacts}\n"
+            f"    ) x WHERE x.is_inbound AND x.has_customer AND ({wanted})) c\n"
+            f"    SEMI JOIN (\n{later}\n    ) n ON n.customer_id = c.customer_id{same}\n"
+            f"      AND n.t_us > c.t_us AND n.t_us <= c.t_us + {window_us}"
+        )
     else:
-        needs_issue, partition = "c.issue_type_key IS NOT NULL", "c.customer_id, c.issue_type_key"
-    flagged = (
-        f"    SELECT c.*, {needs_issue} AND COUNT(*) OVER (\n"
-        f"        PARTITION BY {partition} ORDER BY c.t_us\n"
-        f"        RANGE BETWEEN 1 FOLLOWING AND {window_us} FOLLOWING) > 0 AS has_repeat\n"
-        f"    FROM (SELECT x.*, {dialect.micros('x.arrived_at')} AS t_us FROM (\n{contacts}\n"
-        "    ) x WHERE x.is_inbound AND x.has_customer) c"
-    )
+        contacts = _contacts_in_scope(scope, params, dialect, extra_days=extra_days,
+                                      columns=columns)
+        if any_issue:
+            needs_issue, partition = "TRUE", "c.customer_id"
+        else:
+            needs_issue, partition = ("c.issue_type_key IS NOT NULL",
+                                      "c.customer_id, c.issue_type_key")
+        flagged = (
+            f"    SELECT c.*, {needs_issue} AND COUNT(*) OVER (\n"
+            f"        PARTITION BY {partition} ORDER BY c.t_us\n"
+            f"        RANGE BETWEEN 1 FOLLOWING AND {window_us} FOLLOWING) > 0 AS has_repeat\n"
+            f"    FROM (SELECT x.*, {dialect.micros('x.arrived_at')} AS t_us FROM (\n{contacts}\n"
+            "    ) x WHERE x.is_inbound AND x.has_customer) c"
+        )
     # The calendar join keeps only contacts arriving inside the scope itself.
     return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by, dialect)
 

@@ -88,3 +88,48 @@ def expression_identifiers(text: str) -> list[str]:
     if depth:
         raise ValueError("has an unclosed '('")
     return columns
+
+
+def conjuncts(text: str) -> list[str]:
+    """The parts of a checked expression joined by top-level ``AND`` (the expression itself
+    when it is not a conjunction): an ``AND`` inside parentheses, inside ``CASE … END`` or
+    closing a ``BETWEEN`` does not split, and a top-level ``OR`` (which binds looser than
+    ``AND``) makes the whole text one part.
+
+    >>> conjuncts("is_handled AND (a OR b) AND wait_s BETWEEN 1 AND 5")
+    ['is_handled', '(a OR b)', 'wait_s BETWEEN 1 AND 5']
+    >>> conjuncts("a OR b AND c")
+    ['a OR b AND c']
+    """
+    depth = case_depth = 0
+    between = False  # a BETWEEN at the top level waits for its AND
+    cuts: list[tuple[int, int]] = []  # (start, end) of each splitting AND
+    for m in _TOKEN.finditer(text):
+        tok = m.group().lower()
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif depth or m.lastgroup != "word":
+            continue
+        elif tok == "case":
+            case_depth += 1
+        elif tok == "end":
+            case_depth -= 1
+        elif case_depth:
+            continue
+        elif tok == "between":
+            between = True
+        elif tok == "or":
+            return [text.strip()]
+        elif tok == "and":
+            if between:
+                between = False
+            else:
+                cuts.append(m.span())
+    parts, start = [], 0
+    for a, b in cuts:
+        parts.append(text[start:a].strip())
+        start = b
+    parts.append(text[start:].strip())
+    return parts

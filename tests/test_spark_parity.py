@@ -571,7 +571,9 @@ def test_review_sections_are_identical_on_spark(tmp_path, spark):
 
 def test_center_configuration_applies_on_spark(tmp_path, fixture_data, spark):
     """kpitools.yaml reaches the Spark loader the same way: time zone, preset, repeat scope,
-    an extra KPI; every value equals DuckDB's."""
+    extra KPIs; every value equals DuckDB's. ``once_only`` counts contacts without a repeat,
+    so here the repeat flags come from the window form of the repeats query (the catalogue
+    alone uses the semi join: test_repeat_contact_edge_cases)."""
     import shutil
 
     folder = shutil.copytree(fixture_data[0], tmp_path / "center")
@@ -579,8 +581,13 @@ def test_center_configuration_applies_on_spark(tmp_path, fixture_data, spark):
         "timezone: America/New_York\ndefinitions: cisco\nrepeat: {scope: any_issue, window_h: 48}\n"
         "measures:\n  long_holds: {source: interactions, when: is_handled AND hold_s > 30, "
         "description: long holds}\n"
+        "  once_only: {source: repeats, when: is_handled AND NOT has_repeat, "
+        "description: handled without a repeat}\n"
         "kpis:\n  - {id: long_hold_rate, label: Long-hold rate, description: Long holds., "
-        "numerator: {long_holds: 1}, denominator: {handled: 1}, unit: fraction, direction: lower}\n",
+        "numerator: {long_holds: 1}, denominator: {handled: 1}, unit: fraction, direction: lower}\n"
+        "  - {id: once_rate, label: Once rate, description: No repeat., "
+        "numerator: {once_only: 1}, denominator: {repeat_eligible: 1}, unit: fraction, "
+        "direction: higher}\n",
         encoding="utf-8")
     duck = kpitools.load(folder)
     spk = kpitools.load(folder, engine="spark", spark=spark)
@@ -592,4 +599,6 @@ def test_center_configuration_applies_on_spark(tmp_path, fixture_data, spark):
         spk.close()
     assert d.loc["service_level", "variant"] == s.loc["service_level", "variant"] == "ignore_within"
     assert d.loc["long_hold_rate", "value"] > 0
+    # once_only and repeat_contacts split the eligible contacts between them
+    assert d.loc["once_rate", "value"] + d.loc["repeat_contact_rate", "value"] == pytest.approx(1)
     pd.testing.assert_series_equal(s["value"], d["value"], check_exact=False, rtol=1e-9)
