@@ -7,7 +7,9 @@ whose names differ between engines are spelled here, one entry per engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .schema import DUCKDB_TYPES
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,28 @@ class Dialect:
     # NULLs are ignored. DuckDB quantile_cont and Spark percentile give the same number.
     quantile_cont: str = "quantile_cont({x}, {q})"
     identifier_quote: str = '"'  # quotes a column name (Spark: backtick)
+    # --- what the loader needs (kpitools.casts) ---
+    # The engine type each logical type of the schema is loaded as.
+    types: dict = field(default_factory=lambda: dict(DUCKDB_TYPES), hash=False, compare=False)
+    # The type text is parsed as when it may carry a UTC offset (converted to the session
+    # time zone, then cast to the naive ``types["timestamp"]``).
+    instant_type: str = "TIMESTAMPTZ"
+    # How the engine names the column types of a file it reads -> what they hold (text,
+    # temporal, integral, floating, decimal, bool); lower case, a trailing * matches a prefix.
+    source_types: tuple = (
+        ("varchar", "text"), ("timestamp*", "temporal"), ("date", "temporal"),
+        ("float*", "floating"), ("double*", "floating"), ("real*", "floating"),
+        *((f"{t}*", "integral") for t in ("tinyint", "smallint", "integer", "bigint", "hugeint",
+                                          "utinyint", "usmallint", "uinteger", "ubigint")),
+        ("decimal*", "decimal"), ("boolean", "bool"),
+    )
+    # Numbers the rows of a relation read from a file in the file's order.
+    file_row_number: str = "row_number() OVER ()"
+    # A nanosecond Parquet timestamp the engine reads as an integer ({} is the column), as
+    # an instant (shown in the session time zone) and as a naive wall clock; None where the
+    # engine reads nanosecond timestamps as timestamps.
+    nanos_instant: str | None = None
+    nanos_naive: str | None = None
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -38,6 +62,7 @@ class Dialect:
 
     def quantile(self, expr: str, q: float) -> str:
         return self.quantile_cont.format(x=expr, q=repr(float(q)))
+
     def quote(self, name: str) -> str:
         """A column name as a quoted identifier (callers pass validated names only,
         :func:`kpitools.schema.is_identifier`; the quote character is doubled regardless)."""
@@ -49,6 +74,15 @@ class Dialect:
 
     def timestamp(self, value) -> str:
         return self.timestamp_literal.format(value)
+
+    def source_kind(self, type_name: str) -> str:
+        """What a file column of engine type ``type_name`` holds: ``text``, ``temporal``,
+        ``integral``, ``floating``, ``decimal``, ``bool``, or ``other``."""
+        name = type_name.lower()
+        for pattern, kind in self.source_types:
+            if name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+                return kind
+        return "other"
 
 
 DUCKDB = Dialect(
@@ -73,6 +107,21 @@ SPARK = Dialect(
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
     quantile_cont="percentile({x}, {q})",  # exact; percentile_approx would not match DuckDB
     identifier_quote="`",
+    types={"string": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE", "number": "DOUBLE",
+           "integer": "BIGINT", "bool": "BOOLEAN"},
+    # Spark's TIMESTAMP is an instant shown in the session time zone; TIMESTAMP_NTZ is naive.
+    instant_type="TIMESTAMP",
+    source_types=(
+        ("string", "text"), ("timestamp*", "temporal"), ("date", "temporal"),
+        ("float", "floating"), ("double", "floating"),
+        *((t, "integral") for t in ("tinyint", "smallint", "int", "bigint")),
+        ("decimal*", "decimal"), ("boolean", "bool"),
+    ),
+    # Spark keeps no file order of its own: the id grows with partition and row.
+    file_row_number="row_number() OVER (ORDER BY monotonically_increasing_id())",
+    # Spark reads TIMESTAMP(NANOS) as integers (spark.sql.legacy.parquet.nanosAsLong).
+    nanos_instant="CAST(timestamp_micros({} div 1000) AS TIMESTAMP_NTZ)",
+    nanos_naive="timestampadd(MICROSECOND, {} div 1000, TIMESTAMP_NTZ '1970-01-01 00:00:00')",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
