@@ -162,6 +162,7 @@ def bench_spark_modes(folder, period: str = QUARTER[0], workers: int = 2,
     local = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": f"local[{workers}]",
                                    "BENCH_SPARK_MEMORY": local_memory})
     results["local"] = {**json.loads(local.pop("stdout").strip().splitlines()[-1]), **local}
+    print(f"Spark local: {results['local']}", file=sys.stderr, flush=True)  # long at 10M
     with tempfile.TemporaryDirectory(prefix="kpitools-spark-") as logs, \
             start_cluster(logs, workers=workers, cores=1, memory=memory,
                           conf={"spark.executor.memory": memory}) as cluster:
