@@ -33,10 +33,30 @@ QUARTER = ("2026-Q1", dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 WEEK = ("2026-W06", dt.date(2026, 2, 2), dt.date(2026, 2, 8))  # a full week inside the quarter
 
 
-def run_measured(cmd: list[str], env: dict | None = None, timeout_s: float = 3600) -> dict:
-    """Wall seconds, peak RSS of the process tree (sampled sum, MB) and of its largest single
-    process (OS max RSS, MB) of one command; raises RuntimeError when it fails."""
+def _tree_rss(pid: int) -> int:
+    """Bytes of RSS of a process and all its descendants (0 once it has gone)."""
     import psutil
+
+    try:
+        root = psutil.Process(pid)
+        total = root.memory_info().rss
+        children = root.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for child in children:
+        try:
+            total += child.memory_info().rss
+        except psutil.Error:  # a child exited between listing and reading it
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], env: dict | None = None, timeout_s: float = 3600,
+                 watch: tuple[int, ...] = ()) -> dict:
+    """Wall seconds, peak RSS of the process tree (sampled sum, MB) and of its largest single
+    process (OS max RSS, MB) of one command; raises RuntimeError when it fails. ``watch``:
+    other processes (e.g. a Spark cluster's daemons, whose trees hold the executors) whose
+    trees' summed RSS is sampled alongside, as ``peak_watched_mb``."""
 
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "False", "JUPYTER_PREFER_ENV_PATH": "1",
            **(env or {})}
@@ -46,18 +66,14 @@ def run_measured(cmd: list[str], env: dict | None = None, timeout_s: float = 360
     timed = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd]
     t0 = time.perf_counter()
     proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
-        root = psutil.Process(proc.pid)
         while not done.is_set():
-            try:
-                total = root.memory_info().rss + sum(
-                    c.memory_info().rss for c in root.children(recursive=True) if c.is_running())
-                peak[0] = max(peak[0], total)
-            except psutil.Error:  # a child exited between listing and reading it
-                pass
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            if watch:
+                peak[1] = max(peak[1], sum(_tree_rss(pid) for pid in watch))
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -72,9 +88,12 @@ def run_measured(cmd: list[str], env: dict | None = None, timeout_s: float = 360
     rss_file.unlink()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} … exited {proc.returncode}: {err.strip()[-800:]}")
-    return {"wall_s": round(wall, 2), "peak_tree_mb": round(peak[0] / 2**20),
-            "peak_process_mb": round(int(single[0]) / 1024) if single and single[0].isdigit() else None,
-            "stdout": out}
+    result = {"wall_s": round(wall, 2), "peak_tree_mb": round(peak[0] / 2**20),
+              "peak_process_mb": round(int(single[0]) / 1024) if single and single[0].isdigit() else None,
+              "stdout": out}
+    if watch:
+        result["peak_watched_mb"] = round(peak[1] / 2**20)
+    return result
 
 
 def baseline_seconds(folder: Path, start: dt.date, end: dt.date, repeat: int = 2) -> float:
@@ -118,25 +137,39 @@ def bench_job(folder) -> dict:
 
 
 def bench_spark_modes(folder, period: str = QUARTER[0], workers: int = 2,
-                      worker_memory: str | None = None) -> dict:
+                      worker_memory: str | None = None, local_memory: str | None = None,
+                      driver_memory: str | None = None) -> dict:
     """The engine on Spark local mode and on a standalone cluster of ``workers`` workers (one
-    core each), each in a fresh process (benchmarks/bench_spark.py), next to DuckDB's."""
+    core each), each in a fresh process (benchmarks/bench_spark.py), next to DuckDB's.
+
+    Memory is bounded so that the 10M quarter fits a 24 GB machine shared with other work
+    (each mode runs alone): local mode's single JVM gets ``local_memory``
+    (``$BENCH_SPARK_MEMORY``, default 4g); on the cluster each executor gets ``worker_memory``
+    (``$BENCH_SPARK_WORKER_MEMORY``, default 2g), the driver, which only plans and collects
+    small results, ``driver_memory`` (default 1g), and the master and worker daemons 512m.
+    Both modes spill to disk beyond that rather than grow. ``peak_watched_mb`` of the
+    standalone run is the cluster's own processes (daemons and executors)."""
     from kpitools.spark_standalone import start_cluster
 
     folder = Path(folder).resolve()
     memory = worker_memory or os.environ.get("BENCH_SPARK_WORKER_MEMORY", "2g")
+    local_memory = local_memory or os.environ.get("BENCH_SPARK_MEMORY", "4g")
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
             "from benchmarks.bench_spark import bench_spark; "
             "print(json.dumps(bench_spark(sys.argv[2], sys.argv[3])))")
     cmd = [sys.executable, "-c", code, str(ROOT), str(folder), period]
     results = {}
-    local = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": f"local[{workers}]"})
+    local = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": f"local[{workers}]",
+                                   "BENCH_SPARK_MEMORY": local_memory})
     results["local"] = {**json.loads(local.pop("stdout").strip().splitlines()[-1]), **local}
+    print(f"Spark local: {results['local']}", file=sys.stderr, flush=True)  # long at 10M
     with tempfile.TemporaryDirectory(prefix="kpitools-spark-") as logs, \
             start_cluster(logs, workers=workers, cores=1, memory=memory,
                           conf={"spark.executor.memory": memory}) as cluster:
         remote = run_measured(cmd, env={"KPITOOLS_SPARK_MASTER": cluster.url,
-                                        "SPARK_CONF_DIR": str(cluster.conf_dir)})
+                                        "SPARK_CONF_DIR": str(cluster.conf_dir),
+                                        "BENCH_SPARK_MEMORY": driver_memory or "1g"},
+                              watch=tuple(p.pid for p in cluster.procs))
     results["standalone"] = {**json.loads(remote.pop("stdout").strip().splitlines()[-1]), **remote}
     return results
 

@@ -200,7 +200,7 @@ def write_docs(results: list[dict], extra: dict) -> None:
 
 def bench_jobs() -> dict:
     """The review job and the gate on the BENCH_JOB_SIZE quarter (default 10M; empty: skip),
-    and Spark standalone next to local mode for each of BENCH_SPARK_SIZES (default 1)."""
+    and Spark standalone next to local mode for each of BENCH_SPARK_SIZES (default 1,10)."""
     from benchmarks.bench_job import bench_job, bench_spark_modes
 
     out = {}
@@ -210,7 +210,7 @@ def bench_jobs() -> dict:
         print(f"\nreview job and gate ({size}M quarter):")
         for k, v in res.items():
             print(f"  {k:32s}: {v}")
-    for size in filter(None, os.environ.get("BENCH_SPARK_SIZES", "1").split(",")):
+    for size in filter(None, os.environ.get("BENCH_SPARK_SIZES", "1,10").split(",")):
         modes = bench_spark_modes(ensure_data(float(size)))
         for mode, res in modes.items():
             keep = {k: v for k, v in res.items() if k not in ("data", "mismatches")}

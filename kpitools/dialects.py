@@ -7,7 +7,9 @@ whose names differ between engines are spelled here, one entry per engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .schema import DUCKDB_TYPES
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,28 @@ class Dialect:
     series_rows: str = "SELECT unnest(generate_series({start}, {stop}, {step})) AS {name}"
     add_days_expr: str = "({d} + CAST({n} AS INTEGER))"  # a DATE {n} days later (n may be < 0)
     iso_week_label: str = "strftime({}, '%G-W%V')"  # 2026-W03 for a DATE in that ISO week
+    # --- what the loader needs (kpitools.casts) ---
+    # The engine type each logical type of the schema is loaded as.
+    types: dict = field(default_factory=lambda: dict(DUCKDB_TYPES), hash=False, compare=False)
+    # The type text is parsed as when it may carry a UTC offset (converted to the session
+    # time zone, then cast to the naive ``types["timestamp"]``).
+    instant_type: str = "TIMESTAMPTZ"
+    # How the engine names the column types of a file it reads -> what they hold (text,
+    # temporal, integral, floating, decimal, bool); lower case, a trailing * matches a prefix.
+    source_types: tuple = (
+        ("varchar", "text"), ("timestamp*", "temporal"), ("date", "temporal"),
+        ("float*", "floating"), ("double*", "floating"), ("real*", "floating"),
+        *((f"{t}*", "integral") for t in ("tinyint", "smallint", "integer", "bigint", "hugeint",
+                                          "utinyint", "usmallint", "uinteger", "ubigint")),
+        ("decimal*", "decimal"), ("boolean", "bool"),
+    )
+    # Numbers the rows of a relation read from a file in the file's order.
+    file_row_number: str = "row_number() OVER ()"
+    # A nanosecond Parquet timestamp the engine reads as an integer ({} is the column), as
+    # an instant (shown in the session time zone) and as a naive wall clock; None where the
+    # engine reads nanosecond timestamps as timestamps.
+    nanos_instant: str | None = None
+    nanos_naive: str | None = None
 
     def seconds_between(self, start: str, end: str) -> str:
         """Seconds from ``start`` to ``end`` (fractional), NULL when either is NULL."""
@@ -43,6 +67,7 @@ class Dialect:
 
     def quantile(self, expr: str, q: float) -> str:
         return self.quantile_cont.format(x=expr, q=repr(float(q)))
+
     def quote(self, name: str) -> str:
         """A column name as a quoted identifier (callers pass validated names only,
         :func:`kpitools.schema.is_identifier`; the quote character is doubled regardless)."""
@@ -63,6 +88,15 @@ class Dialect:
 
     def timestamp(self, value) -> str:
         return self.timestamp_literal.format(value)
+
+    def source_kind(self, type_name: str) -> str:
+        """What a file column of engine type ``type_name`` holds: ``text``, ``temporal``,
+        ``integral``, ``floating``, ``decimal``, ``bool``, or ``other``."""
+        name = type_name.lower()
+        for pattern, kind in self.source_types:
+            if name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+                return kind
+        return "other"
 
 
 DUCKDB = Dialect(
@@ -91,6 +125,21 @@ SPARK = Dialect(
     add_days_expr="date_add({d}, {n})",
     iso_week_label=("concat(CAST(extract(YEAROFWEEK FROM {0}) AS STRING), '-W', "
                     "lpad(CAST(weekofyear({0}) AS STRING), 2, '0'))"),
+    types={"string": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE", "number": "DOUBLE",
+           "integer": "BIGINT", "bool": "BOOLEAN"},
+    # Spark's TIMESTAMP is an instant shown in the session time zone; TIMESTAMP_NTZ is naive.
+    instant_type="TIMESTAMP",
+    source_types=(
+        ("string", "text"), ("timestamp*", "temporal"), ("date", "temporal"),
+        ("float", "floating"), ("double", "floating"),
+        *((t, "integral") for t in ("tinyint", "smallint", "int", "bigint")),
+        ("decimal*", "decimal"), ("boolean", "bool"),
+    ),
+    # Spark keeps no file order of its own: the id grows with partition and row.
+    file_row_number="row_number() OVER (ORDER BY monotonically_increasing_id())",
+    # Spark reads TIMESTAMP(NANOS) as integers (spark.sql.legacy.parquet.nanosAsLong).
+    nanos_instant="CAST(timestamp_micros({} div 1000) AS TIMESTAMP_NTZ)",
+    nanos_naive="timestampadd(MICROSECOND, {} div 1000, TIMESTAMP_NTZ '1970-01-01 00:00:00')",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}

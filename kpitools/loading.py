@@ -22,34 +22,18 @@ from pathlib import Path
 
 import duckdb
 
+from .casts import canonical_select, run_checks
+from .casts import cast_column as _cast_column
 from .config import DEFAULTS, CenterConfig, dataset_settings
+from .dialects import DUCKDB
 from .errors import ConfigError, DataError, quote
 from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import (
-    ALLOWED_VALUES,
-    DUCKDB_TYPES,
-    EARLIEST_DATE,
-    SCALES,
-    TABLES,
-    UNDATED_COLUMNS,
-    UNIQUE_KEYS,
-    Column,
-    extra_columns,
-)
+from .schema import DUCKDB_TYPES, TABLES, UNIQUE_KEYS, Column, extra_columns  # noqa: F401 (gate)
 from .sql import DAYS_WITH_CONTACTS, check_measure_columns
 from .targets import Targets
 
-NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                 "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
-NON_NEGATIVE = {
-    "interactions": ("talk_s", "hold_s", "acw_s"),
-    "agent_activity": ("logged_in_s", "handling_s", "available_s", "paid_s"),
-}
-MAX_EXAMPLES = 5
-MAX_DOUBLE = "1.7976931348623157E308"  # the largest finite double, as SQL both engines read
-DEFAULT_MAX_DURATION_S = 86400.0
 MAX_HEADER_CHARS = 1 << 20  # a header line longer than 1 MiB is read no further
 ISOLATION_GAP_DAYS = 180
 
@@ -200,59 +184,9 @@ def file_kind(path: Path) -> str:
     return "not a regular file"
 
 
-def cast_column(col: Column, source_type: str | None, tz_aware: bool) -> tuple[str, str | None, str]:
-    """(cast expression, condition that flags a bad value or None, what a good value is)."""
-    name = f'"{col.name}"'
-    target = DUCKDB_TYPES[col.type]
-    if source_type is None:
-        return f"CAST(NULL AS {target})", None, ""
-    st = source_type.upper()
-    is_text = st == "VARCHAR"
-    if col.type == "string":
-        return f"CAST({name} AS VARCHAR)", None, "text"
-    if col.type == "timestamp":
-        if is_text:
-            return (
-                f"CAST(TRY_CAST({name} AS TIMESTAMPTZ) AS TIMESTAMP)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMPTZ) IS NULL",
-                "an ISO 8601 timestamp such as 2026-03-02T09:15:00",
-            )
-        if st.startswith("TIMESTAMP") or st == "DATE":
-            return f"CAST({name} AS TIMESTAMP)", None, ""
-        return "", "TRUE", "a timestamp"
-    if col.type == "date":
-        if is_text:
-            return (
-                f"CAST(TRY_CAST(TRY_CAST({name} AS TIMESTAMP) AS DATE) AS DATE)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP) IS NULL",
-                "an ISO 8601 date such as 2026-03-02",
-            )
-        if st.startswith("TIMESTAMP") or st == "DATE":
-            return f"CAST({name} AS DATE)", None, ""
-        return "", "TRUE", "a date"
-    if col.type in ("number", "integer"):
-        good = "a number" if col.type == "number" else "a whole number"
-        if is_text or st.startswith(NUMERIC_TYPES) or st.startswith("DECIMAL"):
-            as_double = f"TRY_CAST({name} AS DOUBLE)"
-            bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR isnan({as_double}))"
-            if col.type == "integer":
-                bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR {as_double} <> round({as_double}))"
-                return f"CAST({as_double} AS BIGINT)", bad, good
-            if not is_text:
-                bad = None if not st.startswith(("FLOAT", "DOUBLE", "REAL")) else f"isnan({name})"
-            return f"{as_double}", bad, good
-        return "", "TRUE", good
-    if col.type == "bool":
-        if st == "BOOLEAN":
-            return name, None, ""
-        if is_text or st.startswith(NUMERIC_TYPES):
-            return (
-                f"TRY_CAST({name} AS BOOLEAN)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS BOOLEAN) IS NULL",
-                "true or false",
-            )
-        return "", "TRUE", "true or false"
-    raise AssertionError(col.type)
+def cast_column(col: Column, source_type: str | None, tz_aware: bool = False):
+    """The DuckDB spelling of :func:`kpitools.casts.cast_column` (``tz_aware`` is unused)."""
+    return _cast_column(col, source_type, DUCKDB)
 
 
 def _describe(con, src: SourceFile) -> dict[str, str]:
@@ -266,137 +200,11 @@ def _describe(con, src: SourceFile) -> dict[str, str]:
 
 def _table_sql(con, src: SourceFile, unique: str | None = None, params: dict | None = None) -> str:
     """SELECT that yields the canonical columns of one source file, after checking it."""
-    table = TABLES[src.table]
     columns = _describe(con, src)
-    check_required_columns(src, columns)
-    selects, checks = [], []  # checks: (column, condition, what a good value is)
-    for col in table.columns:
-        expr, bad, good = cast_column(col, columns.get(col.name), tz_aware=False)
-        if bad == "TRUE":
-            raise DataError(
-                f"{src.path}: column {col.name} has type {columns[col.name]}, expected {good}"
-            )
-        selects.append(f"{expr} AS {col.name}")
-        if bad:
-            checks.append((col.name, bad, f"is not {good}"))
-        if col.name in columns:
-            checks += value_rules(src.table, col, f'"{col.name}"', params)
-    # The data's own columns (priority, segment …) are kept with their type (CSV: text).
-    # extra_columns admits plain identifiers only, so quoting them is safe.
-    selects += [f'"{name}" AS "{name}"' for name in extra_columns(src.table, columns)]
-    _run_checks(con, src, checks, unique if unique in columns else None)
-    return ", ".join(selects)
-
-
-def check_required_columns(src: SourceFile, columns) -> None:
-    """DataError naming the file when a required column of its table is missing."""
-    missing = [c.name for c in TABLES[src.table].columns if c.required and c.name not in columns]
-    if missing:
-        raise DataError(
-            f"{src.path}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (found: {', '.join(columns) or 'none'})"
-        )
-
-
-def value_rules(table: str, col: Column, ident: str, params: dict | None = None,
-                today: dt.date | None = None) -> list[tuple[str, str, str]]:
-    """Schema rules beyond the type, for a column present in the file: (column, SQL condition
-    that flags a bad value, what is wrong). ``ident`` is the column as the engine quotes it;
-    the conditions are plain SQL that DuckDB and Spark both run (kpitools/spark.py).
-
-    Besides required values and allowed sets, these refuse values that cannot be real:
-    non-finite numbers, durations above ``params["max_duration_s"]`` (default 24 h), dates
-    before 2000 or more than a year after ``today``, scores off their scale and cost periods
-    that end before they start.
-    """
-    params = {**default_registry.parameters, **(params or {})}
-    rules = []
-    number = f"TRY_CAST({ident} AS DOUBLE)"
-    if not col.nullable:
-        rules.append((col.name, f"{ident} IS NULL", "is empty (a value is required)"))
-    if col.type == "number":
-        # NaN compares above every number in both engines, so this catches NaN, inf and -inf.
-        rules.append((col.name, f"ABS({number}) > {MAX_DOUBLE}",
-                      "is not a finite number (inf or nan)"))
-    if col.name in NON_NEGATIVE.get(table, ()):
-        rules.append((col.name, f"{number} < 0", "is negative (durations are seconds >= 0)"))
-        ceiling = float(params.get("max_duration_s", DEFAULT_MAX_DURATION_S))
-        rules.append((col.name, f"{number} > {ceiling!r} AND {number} <= {MAX_DOUBLE}",
-                      f"is longer than {ceiling:,.0f} s ({ceiling / 3600:g} h), the longest "
-                      "believable duration (parameter max_duration_s)"))
-    scale = SCALES.get((table, col.name))
-    if scale:
-        low, high = scale
-        rules.append((col.name, f"{number} < {low} OR {number} > {high}",
-                      f"is off the {col.name} scale ({low} to {high})"))
-    if col.type in ("timestamp", "date") and (table, col.name) not in UNDATED_COLUMNS:
-        latest = (today or dt.date.today()) + dt.timedelta(days=366)
-        stamp = f"TRY_CAST({ident} AS TIMESTAMP)"
-        rules.append((col.name, f"{stamp} < TIMESTAMP '{EARLIEST_DATE} 00:00:00' "
-                                f"OR {stamp} >= TIMESTAMP '{latest.isoformat()} 00:00:00'",
-                      f"is not a plausible date (expected {EARLIEST_DATE} to "
-                      f"{(latest - dt.timedelta(days=1)).isoformat()})"))
-    if (table, col.name) == ("costs", "period_end"):
-        end, start = (f"TRY_CAST(TRY_CAST({c} AS TIMESTAMP) AS DATE)"
-                      for c in (ident, ident.replace("period_end", "period_start")))
-        rules.append((col.name, f"{end} < {start}",
-                      "is before period_start (a cost period ends on or after its first day)"))
-    allowed = ALLOWED_VALUES.get((table, col.name))
-    if allowed:
-        listed = ", ".join(f"'{a}'" for a in allowed)
-        rules.append((col.name, f"{ident} IS NOT NULL AND {ident} NOT IN ({listed})",
-                      f"is not one of {', '.join(allowed)}"))
-    return rules
-
-
-def describe_problem(src: SourceFile, column: str, row: int, value, what: str, count: int) -> str:
-    """One line of a DataError: file, column, row (and CSV line), the value, what is wrong."""
-    where = f"row {row}" + (f" (line {row + 1})" if src.format == "csv" else "")
-    more = f"; {count - 1} more row{'s' if count > 2 else ''} like it" if count > 1 else ""
-    return f"{src.path}: column {column}, {where}: {quote(value)} {what}{more}"
-
-
-def _run_checks(con, src: SourceFile, checks: list[tuple[str, str, str]],
-                unique: str | None = None) -> None:
-    """Count bad values per check (and repeated ``unique`` ids) in one pass; only when some
-    exist, find the first row of each (a second pass with row numbers, which is slower, so
-    clean files skip it)."""
-    if not checks and not unique:
-        return
-    counts_sql = [f"COUNT(*) FILTER (WHERE {cond})" for _, cond, _ in checks]
-    if unique:
-        counts_sql.append(f'COUNT("{unique}") - COUNT(DISTINCT "{unique}")')
-    try:
-        counts = con.execute(f"SELECT {', '.join(counts_sql)} FROM {src.reader}").fetchall()[0]
-    except duckdb.Error as exc:
-        raise DataError(f"{src.path}: cannot read this file ({str(exc).splitlines()[0]})") from None
-    failing = [(check, n) for check, n in zip(checks, counts, strict=False) if n]
-    if not failing:
-        if unique and counts[-1]:
-            _check_unique_ids(con, src, unique)
-        return
-    aggs = []
-    for k, ((column, cond, _), _) in enumerate(failing):
-        aggs.append(f"MIN(_row) FILTER (WHERE {cond}) AS r{k}")
-        aggs.append(f'arg_min(CAST("{column}" AS VARCHAR), _row) FILTER (WHERE {cond}) AS v{k}')
-    query = f"SELECT {', '.join(aggs)} FROM (SELECT *, row_number() OVER () AS _row FROM {src.reader})"
-    result = con.execute(query).fetchall()[0]
-    problems = []
-    for k, ((column, _, what), count) in enumerate(failing):
-        row, value = result[2 * k: 2 * k + 2]
-        problems.append(describe_problem(src, column, row, value, what, count))
-    raise DataError("\n".join(problems))
-
-
-def _check_unique_ids(con, src: SourceFile, column: str = "interaction_id") -> None:
-    ident = f'"{column}"'
-    dup = con.execute(
-        f"SELECT CAST({ident} AS VARCHAR), COUNT(*) FROM {src.reader} "
-        f"GROUP BY {ident} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5"
-    ).fetchall()
-    if dup:
-        examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
-        raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
+    select, checks = canonical_select(src, columns, DUCKDB, params)
+    run_checks(src, src.reader, checks, unique if unique in columns else None, DUCKDB,
+               lambda query: con.execute(query).fetchall(), errors=(duckdb.Error,))
+    return select
 
 
 def read_header(src: SourceFile) -> list[str] | None:

@@ -179,7 +179,7 @@ SCALES = {
 }
 
 # Timestamps and dates a contact-center record can plausibly carry: none before 2000, none
-# more than a year ahead of today (see kpitools.loading.value_rules). Hire dates are exempt:
+# more than a year ahead of today (see kpitools.casts.value_rules). Hire dates are exempt:
 # a long-serving agent may have joined before 2000.
 EARLIEST_DATE = "2000-01-01"
 UNDATED_COLUMNS = {("agents", "hire_date")}

@@ -3,8 +3,8 @@
 Nothing about a KPI is written here. The measure queries come from :mod:`kpitools.sql`
 (one portable SQL text per measure source, with the few engine-specific function names in
 :mod:`kpitools.dialects`), KPIs are formed from the measures by :mod:`kpitools.formulas`,
-and the columns, types and value rules of the input come from :mod:`kpitools.schema` and
-:mod:`kpitools.loading`. This module only has to
+and the columns, types, casts and value rules of the input come from :mod:`kpitools.schema`
+and :mod:`kpitools.casts`. This module only has to
 
 * read the data folder with Spark and cast every column to its canonical type (timestamps
   become ``TIMESTAMP_NTZ`` in business-local time, the counterpart of DuckDB's naive
@@ -31,22 +31,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from .casts import canonical_select, run_checks
+from .casts import cast_column as _cast_column
 from .config import DEFAULTS, CenterConfig, dataset_settings
 from .dialects import SPARK
-from .errors import ConfigError, DataError, quote
-from .loading import (
-    MAX_EXAMPLES,
-    SourceFile,
-    check_headers,
-    check_required_columns,
-    describe_problem,
-    find_files,
-    value_rules,
-)
+from .errors import ConfigError, DataError
+from .loading import SourceFile, check_headers, find_files
 from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
-from .schema import TABLES, UNIQUE_KEYS, Column, extra_columns
+from .schema import UNIQUE_KEYS, Column, extra_columns
 from .sql import CALENDAR, DAYS_WITH_CONTACTS
 from .targets import Targets
 
@@ -72,8 +66,6 @@ appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
 # PySpark 4.x warns on import that pandas 3 is not fully supported; kpitools never converts
 # between pandas and Spark DataFrames (results come back through collect()), so it is noise.
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
-INTEGRAL = ("tinyint", "smallint", "int", "bigint")
-FLOATING = ("float", "double")
 RAW_PREFIX = "_kpi_raw_"
 
 
@@ -135,10 +127,6 @@ def spark_session(spark=None, master: str | None = None, conf: dict | None = Non
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
-
-
-def _ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _python_value(v):
@@ -321,134 +309,9 @@ def read_source(spark, src: SourceFile):
     return df, columns
 
 
-def cast_column(col: Column, source_type: str | None, nanos_tz) -> tuple[str, str | None, str]:
-    """(Spark cast expression, condition that flags a bad value or None, what a good value
-    is) — the Spark spelling of :func:`kpitools.loading.cast_column`, rule for rule."""
-    name = _ident(col.name)
-    if source_type is None:
-        target = {"string": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE",
-                  "number": "DOUBLE", "integer": "BIGINT", "bool": "BOOLEAN"}[col.type]
-        return f"CAST(NULL AS {target})", None, ""
-    st = source_type.lower()
-    is_text = st == "string"
-    if col.type == "string":
-        return f"CAST({name} AS STRING)", None, "text"
-    if col.type == "timestamp":
-        if nanos_tz is not False:  # a nanosecond Parquet timestamp read as an integer
-            if nanos_tz:  # an instant: show it in business time
-                return f"CAST(timestamp_micros({name} div 1000) AS TIMESTAMP_NTZ)", None, ""
-            return f"timestampadd(MICROSECOND, {name} div 1000, TIMESTAMP_NTZ '1970-01-01 00:00:00')", None, ""
-        if is_text:
-            # Offsets are honoured and converted to the session (business) time zone;
-            # naive text is business-local already.
-            return (
-                f"CAST(TRY_CAST({name} AS TIMESTAMP) AS TIMESTAMP_NTZ)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP) IS NULL",
-                "an ISO 8601 timestamp such as 2026-03-02T09:15:00",
-            )
-        if st.startswith("timestamp") or st == "date":
-            return f"CAST({name} AS TIMESTAMP_NTZ)", None, ""
-        return "", "TRUE", "a timestamp"
-    if col.type == "date":
-        if is_text:
-            return (
-                f"CAST(TRY_CAST({name} AS TIMESTAMP_NTZ) AS DATE)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS TIMESTAMP_NTZ) IS NULL",
-                "an ISO 8601 date such as 2026-03-02",
-            )
-        if st.startswith("timestamp") or st == "date":
-            return f"CAST({name} AS DATE)", None, ""
-        return "", "TRUE", "a date"
-    if col.type in ("number", "integer"):
-        good = "a number" if col.type == "number" else "a whole number"
-        numeric = st in INTEGRAL or st in FLOATING or st.startswith("decimal")
-        if is_text or numeric:
-            as_double = f"TRY_CAST({name} AS DOUBLE)"
-            bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR isnan({as_double}))"
-            if col.type == "integer":
-                bad = f"{name} IS NOT NULL AND ({as_double} IS NULL OR {as_double} <> round({as_double}))"
-                return f"CAST({as_double} AS BIGINT)", bad, good
-            if not is_text:
-                bad = f"isnan({name})" if st in FLOATING else None
-            return as_double, bad, good
-        return "", "TRUE", good
-    if col.type == "bool":
-        if st == "boolean":
-            return name, None, ""
-        if is_text or st in INTEGRAL or st in FLOATING or st.startswith("decimal"):
-            return (
-                f"TRY_CAST({name} AS BOOLEAN)",
-                f"{name} IS NOT NULL AND TRY_CAST({name} AS BOOLEAN) IS NULL",
-                "true or false",
-            )
-        return "", "TRUE", "true or false"
-    raise AssertionError(col.type)
-
-
-def _canonical_select(spark, src: SourceFile, raw_view: str, columns: dict[str, str],
-                      unique: str | None = None, params: dict | None = None) -> str:
-    """SELECT list of the canonical columns of one file, after checking every value (and
-    that the ``unique`` column has no duplicates)."""
-    check_required_columns(src, columns)
-    nanos = arrow_nanos(src) if src.format == "parquet" else {}
-    selects, checks = [], []
-    for col in TABLES[src.table].columns:
-        source_type = columns.get(col.name)
-        nanos_tz = nanos.get(col.name, False)  # False: not nanoseconds; None: naive; else a zone
-        expr, bad, good = cast_column(col, source_type, nanos_tz)
-        if bad == "TRUE":
-            raise DataError(f"{src.path}: column {col.name} has type {source_type}, expected {good}")
-        selects.append(f"{expr} AS {col.name}")
-        if bad:
-            checks.append((col.name, bad, f"is not {good}"))
-        if source_type is not None:
-            checks += value_rules(src.table, col, _ident(col.name), params)
-    # The data's own columns (priority, segment …), kept with their type (CSV: text).
-    selects += [f"{_ident(name)} AS {_ident(name)}" for name in extra_columns(src.table, columns)]
-    duplicates = _run_checks(spark, src, raw_view, checks, unique)
-    if duplicates:
-        _report_duplicates(spark, src, raw_view, unique)
-    return ", ".join(selects)
-
-
-def _run_checks(spark, src: SourceFile, raw_view: str, checks, unique: str | None) -> int:
-    """One pass counting bad values per check (and repeated values of ``unique``, returned);
-    only when some bad value exists, a second pass finds the first row of each check (row
-    numbers follow the file's order) and raises."""
-    counts_sql = [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)" for _, cond, _ in checks]
-    if unique:
-        counts_sql.append(f"COUNT({_ident(unique)}) - COUNT(DISTINCT {_ident(unique)})")
-    if not counts_sql:
-        return 0
-    try:
-        counts = spark.sql(f"SELECT {', '.join(counts_sql)} FROM {raw_view}").collect()[0]
-    except Exception as exc:
-        raise DataError(f"{src.path}: cannot read this file ({first_line(exc)})") from None
-    failing = [(check, int(n)) for check, n in zip(checks, counts, strict=False) if n]
-    if not failing:
-        return int(counts[-1]) if unique else 0
-    aggs = []
-    for k, ((column, cond, _), _) in enumerate(failing):
-        aggs.append(f"MIN(CASE WHEN {cond} THEN _row END) AS r{k}")
-        aggs.append(f"min_by(CAST({_ident(column)} AS STRING), CASE WHEN {cond} THEN _row END) AS v{k}")
-    numbered = (f"SELECT *, row_number() OVER (ORDER BY monotonically_increasing_id()) AS _row "
-                f"FROM {raw_view}")
-    result = spark.sql(f"SELECT {', '.join(aggs)} FROM ({numbered})").collect()[0]
-    problems = []
-    for k, ((column, _, what), count) in enumerate(failing):
-        row, value = result[2 * k], result[2 * k + 1]
-        problems.append(describe_problem(src, column, row, value, what, count))
-    raise DataError("\n".join(problems))
-
-
-def _report_duplicates(spark, src: SourceFile, raw_view: str, column: str) -> None:
-    col = _ident(column)
-    dup = spark.sql(
-        f"SELECT CAST({col} AS STRING), COUNT(*) FROM {raw_view} "
-        f"GROUP BY {col} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT {MAX_EXAMPLES}"
-    ).collect()
-    examples = ", ".join(f"{quote(v)} x{n}" for v, n in dup)
-    raise DataError(f"{src.path}: column {column} has duplicate values: {examples}")
+def cast_column(col: Column, source_type: str | None, nanos_tz=False):
+    """The Spark spelling of :func:`kpitools.casts.cast_column`."""
+    return _cast_column(col, source_type, SPARK, nanos_tz)
 
 
 def load_spark(path, *, timezone: str | None = None, targets: str | Path | None = None,
@@ -487,7 +350,9 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
         raw_view = RAW_PREFIX + name
         raw.createOrReplaceTempView(raw_view)
         unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None
-        select = _canonical_select(session, src, raw_view, columns, unique, merged)
+        nanos = arrow_nanos(src) if src.format == "parquet" else {}
+        select, checks = canonical_select(src, columns, SPARK, merged, nanos)
+        run_checks(src, raw_view, checks, unique, SPARK, lambda query: session.sql(query).collect())
         table = session.sql(f"SELECT {select} FROM {raw_view}")
         if materialize if materialize is not None else src.format == "csv":
             table = table.cache()

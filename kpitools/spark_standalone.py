@@ -115,7 +115,10 @@ def start_cluster(folder: str | Path, workers: int = 2, cores: int = 1, memory: 
     # The daemons keep Spark's default configuration: their INFO log says when they are up.
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
            "SPARK_LOG_DIR": str(folder), "SPARK_WORKER_DIR": str(folder / "work"),
-           "SPARK_NO_DAEMONIZE": "1"}
+           "SPARK_NO_DAEMONIZE": "1",
+           # The master and worker daemons only schedule (executors have their own memory):
+           # a small heap keeps a cluster on a shared machine bounded.
+           "SPARK_DAEMON_MEMORY": os.environ.get("SPARK_DAEMON_MEMORY", "512m")}
     env.pop("SPARK_CONF_DIR", None)
     port = free_port()
     cluster = StandaloneCluster(f"spark://127.0.0.1:{port}", folder, conf_dir)

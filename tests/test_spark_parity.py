@@ -392,6 +392,84 @@ def test_bad_input_gives_the_same_error_on_both_engines(tmp_path, spark, case, r
         assert "column arrived_at, row 3 (line 4): 'yesterday noon'" in str(spark_err.value)
 
 
+# Other tables and typed (Parquet) columns: each rule of kpitools.casts, expected lines by hand.
+WHOLE = "is not a whole number"
+BAD_TABLES = {
+    "surveys text": ("csv", {"surveys": [
+        {"interaction_id": "i1", "csat": "5", "nps": "9", "ces": "2"},
+        {"interaction_id": "i2", "csat": "4.5", "nps": "11", "ces": "3"}]},
+        # row 2 is CSV line 3 (after the header); 4.5 lies on the 1-5 scale, 11 is off 0-10
+        ["surveys.csv: column csat, row 2 (line 3): '4.5' " + WHOLE,
+         "surveys.csv: column nps, row 2 (line 3): '11' is off the nps scale (0 to 10)"]),
+    "cost period": ("csv", {"costs": [
+        {"period_start": "2026-03-10", "period_end": "2026-03-01", "amount": "100"}]},
+        ["costs.csv: column period_end, row 1 (line 2): '2026-03-01' is before period_start "
+         "(a cost period ends on or after its first day)"]),
+    "duplicate agent": ("csv", {"agents": [{"agent_id": a, "team": "north"} for a in
+                                           ("a1", "a2", "a1")]},
+                        ["agents.csv: column agent_id has duplicate values: 'a1' x2"]),
+    "activity date and duration": ("csv", {"agent_activity": [
+        {"agent_id": "a1", "date": "2026-02-30", "logged_in_s": "100", "handling_s": "50",
+         "available_s": "10"},
+        {"agent_id": "a1", "date": "2026-03-02", "logged_in_s": "90000", "handling_s": "50",
+         "available_s": "10"}]},
+        ["agent_activity.csv: column date, row 1 (line 2): '2026-02-30' is not an ISO 8601 "
+         "date such as 2026-03-02",
+         # 90000 s > 86400 s = 24 h, the default max_duration_s
+         "agent_activity.csv: column logged_in_s, row 2 (line 3): '90000' is longer than "
+         "86,400 s (24 h), the longest believable duration (parameter max_duration_s)"]),
+    "typed score": ("parquet", {"surveys": pd.DataFrame(
+        {"interaction_id": ["i1", "i2"], "csat": [5.0, 4.5]})},
+        ["surveys.parquet: column csat, row 2: '4.5' " + WHOLE]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_bad_tables_give_the_same_error_on_both_engines(tmp_path, spark, case):
+    fmt, tables, lines = BAD_TABLES[case]
+    good = pd.DataFrame(GOOD)
+    folder = write_data(tmp_path / "bad", fmt, interactions=good, **tables)
+    with pytest.raises(kpitools.DataError) as duck_err:
+        kpitools.load(folder)
+    with pytest.raises(kpitools.DataError) as spark_err:
+        kpitools.load(folder, engine="spark", spark=spark)
+    assert str(spark_err.value) == str(duck_err.value)
+    assert str(duck_err.value) == "\n".join(f"{folder}/{line}" for line in lines)
+
+
+def test_typed_columns_cast_alike_on_both_engines(tmp_path, spark):
+    """A timestamp stored as integers is refused by both engines (each names the type as it
+    reads it); flags stored as decimals 1/0 load as true/false on both."""
+    import decimal
+
+    frame = pd.DataFrame(GOOD)
+    frame["arrived_at"] = [1, 2, 3]
+    folder = write_data(tmp_path / "int", "parquet", interactions=frame)
+    with pytest.raises(kpitools.DataError) as duck_err:
+        kpitools.load(folder)
+    with pytest.raises(kpitools.DataError) as spark_err:
+        kpitools.load(folder, engine="spark", spark=spark)
+    want = f"{folder}/interactions.parquet: column arrived_at has type BIGINT, expected a timestamp"
+    assert str(duck_err.value) == want
+    assert str(spark_err.value) == want.replace("BIGINT", "bigint")
+
+    frame = pd.DataFrame(GOOD)
+    frame["transferred"] = [decimal.Decimal("1"), decimal.Decimal("0"), None]
+    folder = write_data(tmp_path / "decimal", "parquet", interactions=frame)
+    query = "SELECT interaction_id, transferred FROM interactions ORDER BY interaction_id"
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    try:
+        for data in (duck, spk):
+            rows = data.sql(query)
+            assert rows["interaction_id"].tolist() == ["i1", "i2", "i3"]
+            assert rows["transferred"].tolist()[:2] == [True, False]
+            assert pd.isna(rows["transferred"].tolist()[2])
+    finally:
+        spk.close()
+        duck.close()
+
+
 # -- command line ------------------------------------------------------------------------------
 def _cli_json(capsys, *args) -> list[dict]:
     from kpitools.cli import main
