@@ -56,7 +56,7 @@ from .schema import TABLES
 __all__ = ["ValidationReport", "validate", "run_cli", "scope_periods", "TRAILING_WEEKS"]
 
 # How far back the plausibility checks look for the same weekday (the reviews quote it).
-TRAILING_WEEKS = vd.TRAILING_WEEKS
+TRAILING_WEEKS = vf.TRAILING_WEEKS
 
 ENGINES = ("duckdb", "spark")  # spark: kpitools/_validation_spark.py, docs/engines.md
 
