@@ -149,9 +149,32 @@ def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, 
     return unavailable, notes
 
 
+def sources_for(registry: Registry, kpis, by=()) -> frozenset[str] | None:
+    """The measure sources a pass must run to form ``kpis`` grouped by ``by`` exactly as a
+    pass over every source would: the sources of each KPI's measures (every variant, and the
+    sums of squares of its interval), plus, when grouping, the sources that decide which
+    groups exist. Contacts decide them (repeats, surveys and QA rows belong to contacts in
+    scope, so their groups are a subset), but activity rows (agents) and cost rows (queues)
+    can hold groups without contacts. None (every source) when ``kpis`` is None."""
+    if kpis is None:
+        return None
+    needed = set()
+    for kpi in registry.select(kpis):
+        names = [m for f in kpi.formulas.values() for m in f.measures]
+        names += [kpi.ci_squares] if kpi.ci_squares else []
+        needed |= {registry.measures[m].source for m in names if m in registry.measures}
+    if by:
+        needed |= {"interactions", "agent_activity", "costs"}
+    return frozenset(needed)
+
+
 def compute_measures(data, periods: list[Period], by=(), backend=None,
-                     registry: Registry | None = None) -> Measures:
-    """Every base measure for each period in ``periods`` (one grain), grouped by ``by``."""
+                     registry: Registry | None = None, sources=None) -> Measures:
+    """Every base measure for each period in ``periods`` (one grain), grouped by ``by``.
+
+    ``sources``: run only these measure sources (see :func:`sources_for`); the measures of the
+    others are left out of the frame. None runs every source.
+    """
     reg = registry or data.registry
     by = check_by(by, data)
     if "team" in by and not data.has("agents"):
@@ -163,6 +186,8 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
     keys = ["bucket", *by]
     frames, skipped = [], {}  # skipped: source -> why none of its measures is computed
     for source, build in QUERIES.items():
+        if sources is not None and source not in sources:
+            continue
         table = SOURCE_TABLE[source]
         if not data.has(table):
             skipped[source] = f"needs the {table} table, which is not in the data"

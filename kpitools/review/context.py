@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..api import compare_tables, kpi_table, kpis, kpis_for_periods
 from ..api import load as load_engine
+from ..engine import compute_measures
 from ..errors import DataError, PeriodError, quote
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
@@ -198,10 +199,20 @@ class ReviewContext:
 
     # -- frames (one engine pass each) ---------------------------------------------------
     @cached_property
-    def totals(self) -> pd.DataFrame:
+    def total_measures(self):
+        """The measures of every period the review shows in total (the trend window, the
+        previous period and the same period last year): one pass, shared by ``totals`` and
+        ``variants``."""
         periods = set(self.period.history(self.cadence.trend_periods))
         periods |= {self.previous, self.last_year}
-        return kpis_for_periods(self.data, sorted(periods))
+        return compute_measures(self.data, sorted(periods))
+
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        m = self.total_measures
+        periods = sorted({*self.period.history(self.cadence.trend_periods), self.previous,
+                          self.last_year})
+        return kpi_table(self.data, m.frame, periods, (), None, None, m.unavailable, m.notes)
 
     @cached_property
     def current(self) -> pd.DataFrame:
@@ -246,12 +257,11 @@ class ReviewContext:
     def variants(self) -> pd.DataFrame:
         """Each KPI with variants under each of them, previous and this period (one pass);
         ``kpi`` is ``<id>:<variant>``."""
-        from ..engine import compute_measures
-
         periods = [self.previous, self.period]
-        measures = compute_measures(self.data, periods)
-        frame = pd.concat([kpi_table(self.data, measures.frame, periods, (), [kpi.id], v,
-                                     measures.unavailable, measures.notes)
+        m = self.total_measures
+        rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
+        frame = pd.concat([kpi_table(self.data, rows, periods, (), [kpi.id], v,
+                                     m.unavailable, m.notes)
                            for kpi in self.registry.kpis.values() for v in kpi.variants],
                           ignore_index=True)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
