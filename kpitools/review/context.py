@@ -2,14 +2,18 @@
 
 :func:`open_review` loads the data folder once, resolves the period, reads the commentary and
 the validation summary, and returns a :class:`ReviewContext`. Its frames are cached
-properties, each one engine pass over the data:
+properties formed from **one engine pass** (:attr:`ReviewContext.measures`: one query per
+source for every grouping at once, over every period the review shows):
 
-* ``totals``   every KPI for the trend window plus the same period last year (one pass);
-* ``queues``   every KPI by queue for last year, the previous and this period (one pass);
+* ``totals``   every KPI for the trend window, the previous period and the same period last
+  year; ``variants`` every variant of the KPIs that have several (service level, abandonment);
+* ``queues``   every KPI by queue for last year, the previous and this period;
 * ``channels`` by channel, previous and this period; ``issues`` by issue type;
-* ``variants`` every variant of the KPIs that have several (service level, abandonment); ``heat`` volume / service level /
-  abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
-  ``staffing`` the Erlang C interval profile.
+* ``heat`` volume / service level / abandonment by weekday and hour; ``agents`` occupancy
+  and utilization per agent.
+
+``staffing`` (the Erlang C interval profile) needs days as buckets, so it is one more pass
+over the contacts (interval measures only) plus a small one over agent activity.
 
 Comparisons are built from those frames by :func:`comparison` with the same
 :func:`kpitools.api.compare_tables` that :func:`kpitools.compare` uses (a test checks the two
@@ -27,9 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..api import compare_tables, kpi_table, kpis, kpis_for_periods
+from ..api import compare_tables, kpi_table
 from ..api import load as load_engine
-from ..engine import compute_measures
+from ..engine import Measures, compute_measure_sets
 from ..errors import DataError, PeriodError, quote
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
@@ -43,6 +47,9 @@ HEADLINE = ["contact_volume", "service_level", "asa", "abandonment_rate", "aht",
             "repeat_contact_rate", "csat", "nps", "ces"]
 HEADLINE_EXTRA = {"monthly": ["cost_per_contact", "occupancy"],
                   "quarterly": ["cost_per_contact", "occupancy"]}
+# The groupings of the review's one engine pass (see ReviewContext.measures).
+HEAT_GROUPING = ("weekday", "hour")
+REVIEW_GROUPINGS = ((), ("queue",), ("channel",), ("issue_type",), HEAT_GROUPING, ("agent_id",))
 # KPIs drawn in the trends section.
 TREND_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", "aht", "fcr",
               "repeat_contact_rate", "csat", "nps"]
@@ -197,22 +204,33 @@ class ReviewContext:
     def trend_kpis(self) -> list[str]:
         return [k for k in TREND_KPIS + TREND_EXTRA.get(self.cadence.name, []) if k in self.registry]
 
-    # -- frames (one engine pass each) ---------------------------------------------------
+    # -- frames (from one engine pass) --------------------------------------------------
+    @property
+    def review_periods(self) -> list[Period]:
+        """Every period a frame of the review shows: the trend window (before it is cut to
+        the data), the previous period and the same period last year."""
+        return sorted({*self.period.history(self.cadence.trend_periods), self.previous,
+                       self.last_year})
+
     @cached_property
-    def total_measures(self):
-        """The measures of every period the review shows in total (the trend window, the
-        previous period and the same period last year): one pass, shared by ``totals`` and
-        ``variants``."""
-        periods = set(self.period.history(self.cadence.trend_periods))
-        periods |= {self.previous, self.last_year}
-        return compute_measures(self.data, sorted(periods))
+    def measures(self) -> dict[tuple, Measures]:
+        """The measures of every grouping the review shows (total, by queue, channel, issue
+        type, weekday and hour, agent) over :attr:`review_periods`: one engine pass (one
+        query per source for all groupings), shared by every frame below."""
+        return compute_measure_sets(self.data, self.review_periods, REVIEW_GROUPINGS)
+
+    def kpi_frame(self, by: tuple[str, ...], periods: list[Period], kpis: list[str] | None = None,
+                  variant: str | None = None) -> pd.DataFrame:
+        """The KPI table of ``periods`` grouped ``by`` (one of ``REVIEW_GROUPINGS``) from the
+        shared pass: what :func:`kpitools.kpis_for_periods` returns, without a new pass."""
+        m = self.measures[by]
+        rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
+        return kpi_table(self.data, rows, periods, by, kpis, variant, m.unavailable, m.notes)
 
     @cached_property
     def totals(self) -> pd.DataFrame:
-        m = self.total_measures
-        periods = sorted({*self.period.history(self.cadence.trend_periods), self.previous,
-                          self.last_year})
-        return kpi_table(self.data, m.frame, periods, (), None, None, m.unavailable, m.notes)
+        """Every KPI for each of :attr:`review_periods`."""
+        return self.kpi_frame((), self.review_periods)
 
     @cached_property
     def current(self) -> pd.DataFrame:
@@ -233,17 +251,16 @@ class ReviewContext:
 
     @cached_property
     def queues(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, sorted({self.last_year, self.previous, self.period}),
-                                by="queue")
+        return self.kpi_frame(("queue",), sorted({self.last_year, self.previous, self.period}))
 
     @cached_property
     def channels(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, [self.previous, self.period], by="channel")
+        return self.kpi_frame(("channel",), [self.previous, self.period])
 
     @cached_property
     def issues(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, [self.previous, self.period], by="issue_type",
-                                kpis=["handled", "aht", "fcr", "repeat_contact_rate"])
+        return self.kpi_frame(("issue_type",), [self.previous, self.period],
+                              kpis=["handled", "aht", "fcr", "repeat_contact_rate"])
 
     def by(self, dim: str, against: str = "previous") -> pd.DataFrame:
         """This period by ``dim`` (queue, channel, issue_type) compared with another period."""
@@ -255,13 +272,10 @@ class ReviewContext:
 
     @cached_property
     def variants(self) -> pd.DataFrame:
-        """Each KPI with variants under each of them, previous and this period (one pass);
-        ``kpi`` is ``<id>:<variant>``."""
+        """Each KPI with variants under each of them, previous and this period; ``kpi`` is
+        ``<id>:<variant>``."""
         periods = [self.previous, self.period]
-        m = self.total_measures
-        rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
-        frame = pd.concat([kpi_table(self.data, rows, periods, (), [kpi.id], v,
-                                     m.unavailable, m.notes)
+        frame = pd.concat([self.kpi_frame((), periods, [kpi.id], v)
                            for kpi in self.registry.kpis.values() for v in kpi.variants],
                           ignore_index=True)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
@@ -269,16 +283,16 @@ class ReviewContext:
 
     @cached_property
     def heat(self) -> pd.DataFrame:
-        from .heat import heat_frame
+        from .heat import HEAT_KPIS, heat_frame
 
-        return heat_frame(self.data, self.period)
+        return heat_frame(self.data, self.period,
+                          self.kpi_frame(HEAT_GROUPING, [self.period], HEAT_KPIS))
 
     @cached_property
     def agents(self) -> pd.DataFrame:
         if not self.data.has("agent_activity"):
             return pd.DataFrame(columns=["agent_id", "kpi", "value", "n"])
-        return kpis(self.data, self.period, by="agent_id",
-                    kpis=["occupancy", "utilization"])
+        return self.kpi_frame(("agent_id",), [self.period], ["occupancy", "utilization"])
 
     @cached_property
     def staffing(self) -> dict:
