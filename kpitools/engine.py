@@ -263,7 +263,7 @@ def _assemble(data, reg: Registry, periods: list[Period], by: tuple[str, ...], f
             unavailable[m.name] = skipped[m.source]
     for name in unavailable:  # NaN, never 0: formulas turn it into a null KPI with the reason
         merged[name] = float("nan")
-    if "queue" in by and "costs" not in skipped:
+    if "queue" in by and any(source == "costs" for source, _ in frames):
         merged = _allocate_shared_costs(merged)
     merged = merged.rename(columns={"bucket": "period"})
     if "interval" in by:  # slot index -> the slot's start (business time)

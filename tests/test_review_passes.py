@@ -47,34 +47,42 @@ def _reads(queries: list[str], table: str) -> int:
     return sum(f"FROM {table} " in q for q in queries)
 
 
-def test_weekly_review_runs_the_engine_once(demo, engine_log):
-    ctx = open_review("weekly", period="2025-W30", data_dir=str(demo), run_gate=False)
+def test_quarterly_review_shares_one_pass(demo, engine_log):
+    # 2025-Q1: of the eight quarters the review shows, only it and the previous quarter
+    # hold data, so every grouping comes from one pass over them.
+    ctx = open_review("quarterly", period="2025-Q1", data_dir=str(demo), run_gate=False)
     first = render_all(ctx)
-    # Weekly: no staffing view, so every section is formed from the one shared pass.
-    assert len(engine_log) == 1
-    queries = engine_log[0]
-    # One query per contact source (interactions, repeats, surveys, qa), each grouping all
-    # the review's breakdowns at once; agent activity and costs once each.
-    assert _reads(queries, "interactions") == 4
-    assert sum("GROUPING SETS" in q for q in queries) == 6
-    assert _reads(queries, "agent_activity") == 1 and _reads(queries, "costs c") == 1
-    assert render_all(ctx) == first and len(engine_log) == 1  # nothing is computed twice
-
-
-def test_quarterly_review_adds_only_the_staffing_passes(demo, engine_log):
-    ctx = open_review("quarterly", period="2025-Q2", data_dir=str(demo), run_gate=False)
-    render_all(ctx)
     # The shared pass, then the staffing view's two passes by day (its buckets are days, so
     # they cannot share the review's calendar of quarters): interval measures from the
     # contacts table alone (plus the distinct agents per interval), and the daily occupancy
     # from agent activity alone.
     assert len(engine_log) == 3
     shared, intervals, occupancy = engine_log
+    # One query per contact source (interactions, repeats, surveys, qa), each grouping all
+    # the review's groupings at once; agent activity and costs once each.
     assert _reads(shared, "interactions") == 4
+    assert sum("GROUPING SETS" in q for q in shared) == 6
+    assert _reads(shared, "agent_activity") == 1 and _reads(shared, "costs c") == 1
     assert [_reads(intervals, t) for t in ("interactions", "agent_activity")] == [2, 0]
     assert sum("COUNT(DISTINCT agent_id)" in q for q in intervals) == 1
     assert "repeat_contacts" not in " ".join(intervals)  # no repeat flagging for staffing
     assert [_reads(occupancy, t) for t in ("interactions", "agent_activity")] == [0, 1]
+    assert render_all(ctx) == first and len(engine_log) == 3  # nothing is computed twice
+
+
+def test_weekly_review_totals_the_trend_window_apart(demo, engine_log):
+    # 2025-W30: the 13-week trend window holds data beyond the previous week, so the total
+    # runs over the window and the groupings over the three breakdown weeks only.
+    ctx = open_review("weekly", period="2025-W30", data_dir=str(demo), run_gate=False)
+    first = render_all(ctx)
+    assert len(engine_log) == 2  # no staffing view in a weekly review
+    total, grouped = engine_log
+    assert _reads(total, "interactions") == 4 and _reads(grouped, "interactions") == 4
+    assert not any("GROUPING SETS" in q for q in total)
+    assert sum("GROUPING SETS" in q for q in grouped) == 4  # activity, costs: one grouping
+    assert set(ctx.measures[("queue",)].frame["period"]) == {"2025-W29", "2025-W30"}
+    assert "2025-W20" in set(ctx.totals["period"])
+    assert render_all(ctx) == first and len(engine_log) == 2
 
 
 @pytest.mark.parametrize("by", REVIEW_GROUPINGS + (("team",), ("queue", "channel")))

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..api import compare_tables, kpi_table
+from ..api import compare_tables, kpi_table, kpis_for_periods
 from ..api import load as load_engine
 from ..engine import Measures, compute_measure_sets
 from ..errors import DataError, PeriodError, quote
@@ -212,17 +212,36 @@ class ReviewContext:
         return sorted({*self.period.history(self.cadence.trend_periods), self.previous,
                        self.last_year})
 
+    @property
+    def breakdown_periods(self) -> list[Period]:
+        """The periods shown by group: the same period last year, the previous and this one."""
+        return sorted({self.last_year, self.previous, self.period})
+
     @cached_property
     def measures(self) -> dict[tuple, Measures]:
-        """The measures of every grouping the review shows (total, by queue, channel, issue
-        type, weekday and hour, agent) over :attr:`review_periods`: one engine pass (one
-        query per source for all groupings), shared by every frame below."""
-        return compute_measure_sets(self.data, self.review_periods, REVIEW_GROUPINGS)
+        """The measures of every grouping the review shows (``REVIEW_GROUPINGS``: total, by
+        queue, channel, issue type, weekday and hour, agent), shared by every frame below.
+
+        One engine pass over :attr:`review_periods` (one query per source for all groupings)
+        when only the breakdown periods hold data. Each grouping costs DuckDB about one
+        aggregation over every row of the pass, so when the trend window holds more data (a
+        weekly review's 13 weeks), the total is a pass of its own over the window and the
+        groupings one pass over the three breakdown periods: two passes, rather than every
+        trend period's rows aggregated once per grouping."""
+        extra = [p for p in self.review_periods
+                 if p not in self.breakdown_periods and self.in_data(p)]
+        if not extra:
+            return compute_measure_sets(self.data, self.review_periods, REVIEW_GROUPINGS)
+        total = compute_measure_sets(self.data, self.review_periods, [()])
+        groups = [by for by in REVIEW_GROUPINGS if by]
+        return {**total, **compute_measure_sets(self.data, self.breakdown_periods, groups)}
 
     def kpi_frame(self, by: tuple[str, ...], periods: list[Period], kpis: list[str] | None = None,
                   variant: str | None = None) -> pd.DataFrame:
         """The KPI table of ``periods`` grouped ``by`` (one of ``REVIEW_GROUPINGS``) from the
         shared pass: what :func:`kpitools.kpis_for_periods` returns, without a new pass."""
+        if by not in REVIEW_GROUPINGS:  # not in the shared pass: a pass of its own
+            return kpis_for_periods(self.data, periods, by, variant, kpis)
         m = self.measures[by]
         rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
         return kpi_table(self.data, rows, periods, by, kpis, variant, m.unavailable, m.notes)
@@ -251,7 +270,7 @@ class ReviewContext:
 
     @cached_property
     def queues(self) -> pd.DataFrame:
-        return self.kpi_frame(("queue",), sorted({self.last_year, self.previous, self.period}))
+        return self.kpi_frame(("queue",), self.breakdown_periods)
 
     @cached_property
     def channels(self) -> pd.DataFrame:
