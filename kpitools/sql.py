@@ -324,7 +324,8 @@ def qa_query(reg, scope, params, dialect) -> str:
 
 def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     join_team = "LEFT JOIN agents a ON act.agent_id = a.agent_id" if "team" in scope.by else ""
-    dims = "".join(f", {dim_expr(d, 'act')}" for d in scope.by)
+    # act.* already holds agent_id: selecting it twice is an ambiguous column on Spark.
+    dims = "".join(f", {dim_expr(d, 'act')}" for d in scope.by if d != "agent_id")
     inner = (
         f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
         f"  JOIN {CALENDAR} cal ON act.date = cal.day"

@@ -49,7 +49,8 @@ HEADLINE_EXTRA = {"monthly": ["cost_per_contact", "occupancy"],
                   "quarterly": ["cost_per_contact", "occupancy"]}
 # The groupings of the review's one engine pass (see ReviewContext.measures).
 HEAT_GROUPING = ("weekday", "hour")
-REVIEW_GROUPINGS = ((), ("queue",), ("channel",), ("issue_type",), HEAT_GROUPING, ("agent_id",))
+AGENT_GROUPING = ("agent_id",)  # only for cadences with the workforce section
+REVIEW_GROUPINGS = ((), ("queue",), ("channel",), ("issue_type",), HEAT_GROUPING, AGENT_GROUPING)
 # KPIs drawn in the trends section.
 TREND_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", "aht", "fcr",
               "repeat_contact_rate", "csat", "nps"]
@@ -217,9 +218,16 @@ class ReviewContext:
         """The periods shown by group: the same period last year, the previous and this one."""
         return sorted({self.last_year, self.previous, self.period})
 
+    @property
+    def groupings(self) -> tuple[tuple[str, ...], ...]:
+        """The groupings of the shared pass: ``REVIEW_GROUPINGS``, without the per-agent one
+        when the cadence has no workforce section."""
+        shows_agents = "cost_workforce" in self.cadence.sections
+        return tuple(g for g in REVIEW_GROUPINGS if g != AGENT_GROUPING or shows_agents)
+
     @cached_property
     def measures(self) -> dict[tuple, Measures]:
-        """The measures of every grouping the review shows (``REVIEW_GROUPINGS``: total, by
+        """The measures of every grouping the review shows (:attr:`groupings`: total, by
         queue, channel, issue type, weekday and hour, agent), shared by every frame below.
 
         One engine pass over :attr:`review_periods` (one query per source for all groupings)
@@ -231,16 +239,16 @@ class ReviewContext:
         extra = [p for p in self.review_periods
                  if p not in self.breakdown_periods and self.in_data(p)]
         if not extra:
-            return compute_measure_sets(self.data, self.review_periods, REVIEW_GROUPINGS)
+            return compute_measure_sets(self.data, self.review_periods, self.groupings)
         total = compute_measure_sets(self.data, self.review_periods, [()])
-        groups = [by for by in REVIEW_GROUPINGS if by]
+        groups = [by for by in self.groupings if by]
         return {**total, **compute_measure_sets(self.data, self.breakdown_periods, groups)}
 
     def kpi_frame(self, by: tuple[str, ...], periods: list[Period], kpis: list[str] | None = None,
                   variant: str | None = None) -> pd.DataFrame:
-        """The KPI table of ``periods`` grouped ``by`` (one of ``REVIEW_GROUPINGS``) from the
+        """The KPI table of ``periods`` grouped ``by`` (one of :attr:`groupings`) from the
         shared pass: what :func:`kpitools.kpis_for_periods` returns, without a new pass."""
-        if by not in REVIEW_GROUPINGS:  # not in the shared pass: a pass of its own
+        if by not in self.groupings:  # not in the shared pass: a pass of its own
             return kpis_for_periods(self.data, periods, by, variant, kpis)
         m = self.measures[by]
         rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
@@ -311,7 +319,7 @@ class ReviewContext:
     def agents(self) -> pd.DataFrame:
         if not self.data.has("agent_activity"):
             return pd.DataFrame(columns=["agent_id", "kpi", "value", "n"])
-        return self.kpi_frame(("agent_id",), [self.period], ["occupancy", "utilization"])
+        return self.kpi_frame(AGENT_GROUPING, [self.period], ["occupancy", "utilization"])
 
     @cached_property
     def staffing(self) -> dict:
