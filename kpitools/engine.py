@@ -21,6 +21,7 @@ from .sql import (
     CALENDAR,
     QUERIES,
     RESERVED_NAMES,
+    TIME_DIMENSIONS,
     Scope,
     grouping_code,
     supports,
@@ -239,7 +240,11 @@ def _grouping_rows(frame: pd.DataFrame, dims: tuple[str, ...], by: tuple[str, ..
     rows = rows.drop(columns=["grouping_set", *(d for d in dims if d not in by)])
     rows = rows.reset_index(drop=True)
     for d in by:
-        if isinstance(rows[d].dtype, pd.Int64Dtype) and not rows[d].isna().any():
+        # NULLs of the rolled-up rows made the column nullable (DuckDB: Int64; Spark: the
+        # integer time dimensions come back as float64).
+        nullable_int = isinstance(rows[d].dtype, pd.Int64Dtype) or (
+            d in TIME_DIMENSIONS and rows[d].dtype == "float64")
+        if nullable_int and not rows[d].isna().any():
             rows[d] = rows[d].astype("int64")
     return rows
 

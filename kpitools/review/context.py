@@ -242,7 +242,11 @@ class ReviewContext:
             return compute_measure_sets(self.data, self.review_periods, self.groupings)
         total = compute_measure_sets(self.data, self.review_periods, [()])
         groups = [by for by in self.groupings if by]
-        return {**total, **compute_measure_sets(self.data, self.breakdown_periods, groups)}
+        # A pass spans its first to its last period (the repeat window reads every contact
+        # in between): leave out a breakdown period without data (it has no groups anyway),
+        # so last year outside the data does not stretch this pass over a year.
+        periods = [p for p in self.breakdown_periods if self.in_data(p)]
+        return {**total, **compute_measure_sets(self.data, periods, groups)}
 
     def kpi_frame(self, by: tuple[str, ...], periods: list[Period], kpis: list[str] | None = None,
                   variant: str | None = None) -> pd.DataFrame:
