@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .engine import check_by, compute_measures
+from .engine import check_by, compute_measures, sources_for
 from .errors import ConfigError, PeriodError, quote
 from .formulas import kpi_frame
 from .loading import wait_kpis
@@ -162,7 +162,8 @@ def kpis_for_periods(data, periods: list[Period], by=None, variant: str | None =
     grains = {p.grain for p in periods}
     if len(grains) != 1:
         raise PeriodError(f"periods must share one grain, got {sorted(grains)}")
-    measures = compute_measures(data, periods, by, backend=backend)
+    measures = compute_measures(data, periods, by, backend=backend,
+                                sources=sources_for(data.registry, kpis, by))
     return kpi_table(data, measures.frame, periods, by, kpis, variant, measures.unavailable,
                      measures.notes)
 

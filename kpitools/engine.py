@@ -16,7 +16,16 @@ from .dialects import DUCKDB, Dialect
 from .errors import DataError, KpitoolsError, quote
 from .periods import Period
 from .registry import SOURCE_TABLE, Registry, needs_columns_reason
-from .sql import BUILT_IN_DIMENSIONS, CALENDAR, QUERIES, RESERVED_NAMES, Scope, supports
+from .sql import (
+    BUILT_IN_DIMENSIONS,
+    CALENDAR,
+    QUERIES,
+    RESERVED_NAMES,
+    TIME_DIMENSIONS,
+    Scope,
+    grouping_code,
+    supports,
+)
 
 
 class DuckDBBackend:
@@ -149,30 +158,101 @@ def missing_inputs(data, registry: Registry) -> tuple[dict[str, str], dict[str, 
     return unavailable, notes
 
 
+def sources_for(registry: Registry, kpis, by=()) -> frozenset[str] | None:
+    """The measure sources a pass must run to form ``kpis`` grouped by ``by`` exactly as a
+    pass over every source would: the sources of each KPI's measures (every variant, and the
+    sums of squares of its interval), plus, when grouping, the sources that decide which
+    groups exist. Contacts decide them (repeats, surveys and QA rows belong to contacts in
+    scope, so their groups are a subset), but activity rows (agents) and cost rows (queues)
+    can hold groups without contacts. None (every source) when ``kpis`` is None."""
+    if kpis is None:
+        return None
+    needed = set()
+    for kpi in registry.select(kpis):
+        names = [m for f in kpi.formulas.values() for m in f.measures]
+        names += [kpi.ci_squares] if kpi.ci_squares else []
+        needed |= {registry.measures[m].source for m in names if m in registry.measures}
+    if by:
+        needed |= {"interactions", "agent_activity", "costs"}
+    return frozenset(needed)
+
+
 def compute_measures(data, periods: list[Period], by=(), backend=None,
-                     registry: Registry | None = None) -> Measures:
-    """Every base measure for each period in ``periods`` (one grain), grouped by ``by``."""
-    reg = registry or data.registry
+                     registry: Registry | None = None, sources=None) -> Measures:
+    """Every base measure for each period in ``periods`` (one grain), grouped by ``by``.
+
+    ``sources``: run only these measure sources (see :func:`sources_for`); the measures of the
+    others are left out of the frame. None runs every source.
+    """
     by = check_by(by, data)
-    if "team" in by and not data.has("agents"):
+    return compute_measure_sets(data, periods, [by], backend, registry, sources)[by]
+
+
+def compute_measure_sets(data, periods: list[Period], sets, backend=None,
+                         registry: Registry | None = None, sources=None) -> dict[tuple, Measures]:
+    """:func:`compute_measures` grouped several ways at once, keyed by each ``by`` tuple of
+    ``sets``: one query per source for all the groupings it supports (``GROUPING SETS``), so
+    the rows are read, and repeats flagged, once rather than once per grouping. Each result
+    is the same as :func:`compute_measures` with that ``by``."""
+    reg = registry or data.registry
+    sets = list(dict.fromkeys(check_by(b, data) for b in sets))
+    if any("team" in b for b in sets) and not data.has("agents"):
         raise DataError(f"{data.path}: grouping by team needs the agents table (agents.csv or agents.parquet)")
     backend = backend or data.backend
     periods = sorted(set(periods))
-    scope = Scope(periods[0].start, periods[-1].end, by)
     backend.set_calendar(calendar_for(periods))
-    keys = ["bucket", *by]
-    frames, skipped = [], {}  # skipped: source -> why none of its measures is computed
+    frames: dict[tuple, list] = {b: [] for b in sets}
+    skipped: dict[tuple, dict] = {b: {} for b in sets}  # source -> why none of its measures is computed
     for source, build in QUERIES.items():
+        if sources is not None and source not in sources:
+            continue
         table = SOURCE_TABLE[source]
         if not data.has(table):
-            skipped[source] = f"needs the {table} table, which is not in the data"
+            for b in sets:
+                skipped[b][source] = f"needs the {table} table, which is not in the data"
             continue
-        unsupported = [d for d in by if not supports(source, d)]
-        if unsupported:
-            skipped[source] = f"{table} cannot be broken down by {', '.join(unsupported)}"
-            continue
-        frame = backend.run(build(reg, scope, data.params, backend.dialect))
-        frames.append((source, frame))
+        groupings = []
+        for b in sets:
+            unsupported = [d for d in b if not supports(source, d)]
+            if unsupported:
+                skipped[b][source] = f"{table} cannot be broken down by {', '.join(unsupported)}"
+            else:
+                groupings.append(b)
+        if len(groupings) == 1:
+            scope = Scope(periods[0].start, periods[-1].end, groupings[0])
+            frames[groupings[0]].append((source, backend.run(build(reg, scope, data.params,
+                                                                   backend.dialect))))
+        elif groupings:
+            dims = tuple(dict.fromkeys(d for b in groupings for d in b))
+            scope = Scope(periods[0].start, periods[-1].end, dims, tuple(groupings))
+            frame = backend.run(build(reg, scope, data.params, backend.dialect))
+            for b in groupings:
+                frames[b].append((source, _grouping_rows(frame, dims, b)))
+    inputs = missing_inputs(data, reg)
+    return {b: _assemble(data, reg, periods, b, frames[b], skipped[b], inputs) for b in sets}
+
+
+def _grouping_rows(frame: pd.DataFrame, dims: tuple[str, ...], by: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of one grouping of a ``GROUPING SETS`` result, shaped like a plain
+    ``GROUP BY bucket, <by>`` result (the rolled-up columns dropped; an integer dimension
+    without nulls back to plain int64, as a query of that grouping alone returns it)."""
+    rows = frame[frame["grouping_set"] == grouping_code(dims, by)]
+    rows = rows.drop(columns=["grouping_set", *(d for d in dims if d not in by)])
+    rows = rows.reset_index(drop=True)
+    for d in by:
+        # NULLs of the rolled-up rows made the column nullable (DuckDB: Int64; Spark: the
+        # integer time dimensions come back as float64).
+        nullable_int = isinstance(rows[d].dtype, pd.Int64Dtype) or (
+            d in TIME_DIMENSIONS and rows[d].dtype == "float64")
+        if nullable_int and not rows[d].isna().any():
+            rows[d] = rows[d].astype("int64")
+    return rows
+
+
+def _assemble(data, reg: Registry, periods: list[Period], by: tuple[str, ...], frames: list,
+              skipped: dict[str, str], inputs: tuple[dict, dict]) -> Measures:
+    """One grouping's measures from its sources' query results."""
+    keys = ["bucket", *by]
     merged = pd.DataFrame({"bucket": [p.label for p in periods]}) if not by else None
     for _, frame in frames:
         merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
@@ -182,13 +262,13 @@ def compute_measures(data, periods: list[Period], by=(), backend=None,
         # A group without rows has counts and sums of 0; its percentiles and maxima stay NaN.
         cols = [m.name for m in reg.measures.values() if m.source == source and m.additive]
         merged[cols] = merged[cols].fillna(0.0)
-    unavailable, notes = missing_inputs(data, reg)
+    unavailable, notes = dict(inputs[0]), inputs[1]
     for m in reg.measures.values():
         if m.source in skipped:
             unavailable[m.name] = skipped[m.source]
     for name in unavailable:  # NaN, never 0: formulas turn it into a null KPI with the reason
         merged[name] = float("nan")
-    if "queue" in by and "costs" not in skipped:
+    if "queue" in by and any(source == "costs" for source, _ in frames):
         merged = _allocate_shared_costs(merged)
     merged = merged.rename(columns={"bucket": "period"})
     if "interval" in by:  # slot index -> the slot's start (business time)

@@ -47,7 +47,7 @@ BUILT_IN_DIMENSIONS = DIMENSIONS + TIME_DIMENSIONS
 RESERVED_NAMES = frozenset({
     "bucket", "day", "issue_type_key", "has_customer", "has_repeat", "t_us", "daily_amount",
     "is_inbound", "is_handled", "is_abandoned", "is_answered", "is_realtime", "is_async",
-    "wait_s", "threshold_s", "short_abandon_s", "handle_s", *BUILT_IN_DIMENSIONS,
+    "wait_s", "threshold_s", "short_abandon_s", "handle_s", "grouping_set", *BUILT_IN_DIMENSIONS,
     *TABLES["surveys"].column_names, *TABLES["qa"].column_names,
 })
 
@@ -68,11 +68,17 @@ def dim_key(dim: str, dialect: Dialect) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """What to aggregate: days [start, end] inclusive, grouped by bucket and dims."""
+    """What to aggregate: days [start, end] inclusive, grouped by bucket and dims.
+
+    ``sets``: several groupings of one pass (``GROUPING SETS``), each a tuple of dims drawn
+    from ``by``; the result then has a ``grouping_set`` column telling them apart (see
+    :func:`grouping_code`). Empty: one grouping, by ``by``.
+    """
 
     start: dt.date
     end: dt.date
     by: tuple[str, ...] = ()
+    sets: tuple[tuple[str, ...], ...] = ()
 
     @property
     def end_exclusive(self) -> dt.date:
@@ -208,12 +214,27 @@ def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
     return out
 
 
-def _grouped(inner: str, source: str, reg: Registry, by: tuple[str, ...], dialect: Dialect) -> str:
-    keys = ["bucket", *(dim_key(d, dialect) for d in by)]
-    return (
-        f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(_measure_selects(reg, source, dialect))
-        + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}"
-    )
+def grouping_code(by: tuple[str, ...], grouped: tuple[str, ...]) -> int:
+    """The ``grouping_set`` value of the rows grouped by ``grouped`` in a pass over ``by``:
+    one bit per dimension of ``by`` (the first is the highest), set when it is rolled up."""
+    return sum(1 << (len(by) - 1 - k) for k, d in enumerate(by) if d not in grouped)
+
+
+def _grouped(inner: str, source: str, reg: Registry, scope: Scope, dialect: Dialect) -> str:
+    keys = ["bucket", *(dim_key(d, dialect) for d in scope.by)]
+    selects = _measure_selects(reg, source, dialect)
+    if not scope.sets:
+        return (f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(selects)
+                + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}")
+    # GROUPING(dim) is 1 on rows where dim is rolled up: a NULL dim value (no issue type)
+    # stays distinct from "all issue types".
+    n = len(scope.by)
+    code = " + ".join(f"GROUPING({k}) * {1 << (n - 1 - i)}" for i, k in enumerate(keys[1:]))
+    sets = ", ".join("(" + ", ".join(["bucket", *(dim_key(d, dialect) for d in g)]) + ")"
+                     for g in scope.sets)
+    return (f"SELECT {', '.join(keys)},\n  CAST({code} AS INTEGER) AS grouping_set,\n  "
+            + ",\n  ".join(selects)
+            + f"\nFROM (\n{inner}\n) src\nGROUP BY GROUPING SETS ({sets})")
 
 
 def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days: int = 0,
@@ -248,7 +269,7 @@ def interactions_query(reg: Registry, scope: Scope, params: dict, dialect: Diale
     inner = _contacts_in_scope(scope, params, dialect,
                                columns=tuple(measure_inputs(reg, "interactions")))
     return _grouped(_with_bucket(inner, "CAST(r.arrived_at AS DATE)"), "interactions", reg,
-                    scope.by, dialect)
+                    scope, dialect)
 
 
 def repeats_only(reg: Registry) -> str | None:
@@ -332,7 +353,7 @@ def repeats_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -
             "    ) x WHERE x.is_inbound AND x.has_customer) c"
         )
     # The calendar join keeps only contacts arriving inside the scope itself.
-    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope.by, dialect)
+    return _grouped(_with_bucket(flagged, "CAST(r.arrived_at AS DATE)"), "repeats", reg, scope, dialect)
 
 
 def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, params: dict,
@@ -346,7 +367,7 @@ def _per_contact_table(table: str, alias: str, reg: Registry, scope: Scope, para
         f"  JOIN (\n{contacts}\n  ) c ON {alias}.interaction_id = c.interaction_id\n"
         f"  JOIN {CALENDAR} cal ON CAST(c.arrived_at AS DATE) = cal.day"
     )
-    return _grouped(inner, source, reg, scope.by, dialect)
+    return _grouped(inner, source, reg, scope, dialect)
 
 
 def surveys_query(reg, scope, params, dialect) -> str:
@@ -359,12 +380,13 @@ def qa_query(reg, scope, params, dialect) -> str:
 
 def activity_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
     join_team = "LEFT JOIN agents a ON act.agent_id = a.agent_id" if "team" in scope.by else ""
-    dims = "".join(f", {dim_expr(d, 'act')}" for d in scope.by)
+    # act.* already holds agent_id: selecting it twice is an ambiguous column on Spark.
+    dims = "".join(f", {dim_expr(d, 'act')}" for d in scope.by if d != "agent_id")
     inner = (
         f"  SELECT act.*{dims}, cal.bucket\n  FROM agent_activity act {join_team}\n"
         f"  JOIN {CALENDAR} cal ON act.date = cal.day"
     )
-    return _grouped(inner, "agent_activity", reg, scope.by, dialect)
+    return _grouped(inner, "agent_activity", reg, scope, dialect)
 
 
 def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> str:
@@ -376,7 +398,7 @@ def costs_query(reg: Registry, scope: Scope, params: dict, dialect: Dialect) -> 
         f"  FROM costs c JOIN {CALENDAR} cal\n"
         f"    ON cal.day >= c.period_start AND cal.day <= c.period_end"
     )
-    return _grouped(inner, "costs", reg, scope.by, dialect)
+    return _grouped(inner, "costs", reg, scope, dialect)
 
 
 QUERIES = {

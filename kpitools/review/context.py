@@ -2,14 +2,18 @@
 
 :func:`open_review` loads the data folder once, resolves the period, reads the commentary and
 the validation summary, and returns a :class:`ReviewContext`. Its frames are cached
-properties, each one engine pass over the data:
+properties formed from **one engine pass** (:attr:`ReviewContext.measures`: one query per
+source for every grouping at once, over every period the review shows):
 
-* ``totals``   every KPI for the trend window plus the same period last year (one pass);
-* ``queues``   every KPI by queue for last year, the previous and this period (one pass);
+* ``totals``   every KPI for the trend window, the previous period and the same period last
+  year; ``variants`` every variant of the KPIs that have several (service level, abandonment);
+* ``queues``   every KPI by queue for last year, the previous and this period;
 * ``channels`` by channel, previous and this period; ``issues`` by issue type;
-* ``variants`` every variant of the KPIs that have several (service level, abandonment); ``heat`` volume / service level /
-  abandonment by weekday and hour; ``agents`` occupancy and utilization per agent;
-  ``staffing`` the Erlang C interval profile.
+* ``heat`` volume / service level / abandonment by weekday and hour; ``agents`` occupancy
+  and utilization per agent.
+
+``staffing`` (the Erlang C interval profile) needs days as buckets, so it is one more pass
+over the contacts (interval measures only) plus a small one over agent activity.
 
 Comparisons are built from those frames by :func:`comparison` with the same
 :func:`kpitools.api.compare_tables` that :func:`kpitools.compare` uses (a test checks the two
@@ -27,8 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..api import compare_tables, kpi_table, kpis, kpis_for_periods
+from ..api import compare_tables, kpi_table, kpis_for_periods
 from ..api import load as load_engine
+from ..engine import Measures, compute_measure_sets
 from ..errors import DataError, PeriodError, quote
 from ..periods import Period, latest_complete
 from .cadence import LABEL_EXAMPLES, Cadence, get_cadence
@@ -42,6 +47,10 @@ HEADLINE = ["contact_volume", "service_level", "asa", "abandonment_rate", "aht",
             "repeat_contact_rate", "csat", "nps", "ces"]
 HEADLINE_EXTRA = {"monthly": ["cost_per_contact", "occupancy"],
                   "quarterly": ["cost_per_contact", "occupancy"]}
+# The groupings of the review's one engine pass (see ReviewContext.measures).
+HEAT_GROUPING = ("weekday", "hour")
+AGENT_GROUPING = ("agent_id",)  # only for cadences with the workforce section
+REVIEW_GROUPINGS = ((), ("queue",), ("channel",), ("issue_type",), HEAT_GROUPING, AGENT_GROUPING)
 # KPIs drawn in the trends section.
 TREND_KPIS = ["contact_volume", "service_level", "abandonment_rate", "asa", "aht", "fcr",
               "repeat_contact_rate", "csat", "nps"]
@@ -196,12 +205,63 @@ class ReviewContext:
     def trend_kpis(self) -> list[str]:
         return [k for k in TREND_KPIS + TREND_EXTRA.get(self.cadence.name, []) if k in self.registry]
 
-    # -- frames (one engine pass each) ---------------------------------------------------
+    # -- frames (from one engine pass) --------------------------------------------------
+    @property
+    def review_periods(self) -> list[Period]:
+        """Every period a frame of the review shows: the trend window (before it is cut to
+        the data), the previous period and the same period last year."""
+        return sorted({*self.period.history(self.cadence.trend_periods), self.previous,
+                       self.last_year})
+
+    @property
+    def breakdown_periods(self) -> list[Period]:
+        """The periods shown by group: the same period last year, the previous and this one."""
+        return sorted({self.last_year, self.previous, self.period})
+
+    @property
+    def groupings(self) -> tuple[tuple[str, ...], ...]:
+        """The groupings of the shared pass: ``REVIEW_GROUPINGS``, without the per-agent one
+        when the cadence has no workforce section."""
+        shows_agents = "cost_workforce" in self.cadence.sections
+        return tuple(g for g in REVIEW_GROUPINGS if g != AGENT_GROUPING or shows_agents)
+
+    @cached_property
+    def measures(self) -> dict[tuple, Measures]:
+        """The measures of every grouping the review shows (:attr:`groupings`: total, by
+        queue, channel, issue type, weekday and hour, agent), shared by every frame below.
+
+        One engine pass over :attr:`review_periods` (one query per source for all groupings)
+        when only the breakdown periods hold data. Each grouping costs DuckDB about one
+        aggregation over every row of the pass, so when the trend window holds more data (a
+        weekly review's 13 weeks), the total is a pass of its own over the window and the
+        groupings one pass over the three breakdown periods: two passes, rather than every
+        trend period's rows aggregated once per grouping."""
+        extra = [p for p in self.review_periods
+                 if p not in self.breakdown_periods and self.in_data(p)]
+        if not extra:
+            return compute_measure_sets(self.data, self.review_periods, self.groupings)
+        total = compute_measure_sets(self.data, self.review_periods, [()])
+        groups = [by for by in self.groupings if by]
+        # A pass spans its first to its last period (the repeat window reads every contact
+        # in between): leave out a breakdown period without data (it has no groups anyway),
+        # so last year outside the data does not stretch this pass over a year.
+        periods = [p for p in self.breakdown_periods if self.in_data(p)]
+        return {**total, **compute_measure_sets(self.data, periods, groups)}
+
+    def kpi_frame(self, by: tuple[str, ...], periods: list[Period], kpis: list[str] | None = None,
+                  variant: str | None = None) -> pd.DataFrame:
+        """The KPI table of ``periods`` grouped ``by`` (one of :attr:`groupings`) from the
+        shared pass: what :func:`kpitools.kpis_for_periods` returns, without a new pass."""
+        if by not in self.groupings:  # not in the shared pass: a pass of its own
+            return kpis_for_periods(self.data, periods, by, variant, kpis)
+        m = self.measures[by]
+        rows = m.frame[m.frame["period"].isin([p.label for p in periods])].reset_index(drop=True)
+        return kpi_table(self.data, rows, periods, by, kpis, variant, m.unavailable, m.notes)
+
     @cached_property
     def totals(self) -> pd.DataFrame:
-        periods = set(self.period.history(self.cadence.trend_periods))
-        periods |= {self.previous, self.last_year}
-        return kpis_for_periods(self.data, sorted(periods))
+        """Every KPI for each of :attr:`review_periods`."""
+        return self.kpi_frame((), self.review_periods)
 
     @cached_property
     def current(self) -> pd.DataFrame:
@@ -222,17 +282,16 @@ class ReviewContext:
 
     @cached_property
     def queues(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, sorted({self.last_year, self.previous, self.period}),
-                                by="queue")
+        return self.kpi_frame(("queue",), self.breakdown_periods)
 
     @cached_property
     def channels(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, [self.previous, self.period], by="channel")
+        return self.kpi_frame(("channel",), [self.previous, self.period])
 
     @cached_property
     def issues(self) -> pd.DataFrame:
-        return kpis_for_periods(self.data, [self.previous, self.period], by="issue_type",
-                                kpis=["handled", "aht", "fcr", "repeat_contact_rate"])
+        return self.kpi_frame(("issue_type",), [self.previous, self.period],
+                              kpis=["handled", "aht", "fcr", "repeat_contact_rate"])
 
     def by(self, dim: str, against: str = "previous") -> pd.DataFrame:
         """This period by ``dim`` (queue, channel, issue_type) compared with another period."""
@@ -244,14 +303,10 @@ class ReviewContext:
 
     @cached_property
     def variants(self) -> pd.DataFrame:
-        """Each KPI with variants under each of them, previous and this period (one pass);
-        ``kpi`` is ``<id>:<variant>``."""
-        from ..engine import compute_measures
-
+        """Each KPI with variants under each of them, previous and this period; ``kpi`` is
+        ``<id>:<variant>``."""
         periods = [self.previous, self.period]
-        measures = compute_measures(self.data, periods)
-        frame = pd.concat([kpi_table(self.data, measures.frame, periods, (), [kpi.id], v,
-                                     measures.unavailable, measures.notes)
+        frame = pd.concat([self.kpi_frame((), periods, [kpi.id], v)
                            for kpi in self.registry.kpis.values() for v in kpi.variants],
                           ignore_index=True)
         return comparison(frame.assign(kpi=frame["kpi"] + ":" + frame["variant"]),
@@ -259,16 +314,16 @@ class ReviewContext:
 
     @cached_property
     def heat(self) -> pd.DataFrame:
-        from .heat import heat_frame
+        from .heat import HEAT_KPIS, heat_frame
 
-        return heat_frame(self.data, self.period)
+        return heat_frame(self.data, self.period,
+                          self.kpi_frame(HEAT_GROUPING, [self.period], HEAT_KPIS))
 
     @cached_property
     def agents(self) -> pd.DataFrame:
         if not self.data.has("agent_activity"):
             return pd.DataFrame(columns=["agent_id", "kpi", "value", "n"])
-        return kpis(self.data, self.period, by="agent_id",
-                    kpis=["occupancy", "utilization"])
+        return self.kpi_frame(AGENT_GROUPING, [self.period], ["occupancy", "utilization"])
 
     @cached_property
     def staffing(self) -> dict:

@@ -26,14 +26,16 @@ def weekday_counts(period: Period, coverage=(None, None)) -> dict[int, int]:
     return {d: int(counts.get(d, 0)) for d in range(1, 8)}
 
 
-def heat_frame(data, period: Period) -> pd.DataFrame:
+def heat_frame(data, period: Period, cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tidy frame: weekday (1 = Monday), hour, kpi, value, numerator, denominator, days.
 
     Contact volume is a **per-day average**: the count divided by ``days``, the number of
     times that weekday occurs in the period (a month has four or five Thursdays; summing
     would make the five-Thursday weekday look busiest). Rates are ratios of sums as always.
+    ``cells``: the period's ``HEAT_KPIS`` by weekday and hour when already computed (the
+    review's shared pass); None runs the engine for them.
     """
-    frame = kpis(data, period, by=["weekday", "hour"], kpis=HEAT_KPIS)
+    frame = kpis(data, period, by=["weekday", "hour"], kpis=HEAT_KPIS) if cells is None else cells
     frame = frame.dropna(subset=["weekday", "hour"])
     frame = frame.astype({"weekday": int, "hour": int})
     frame["days"] = frame["weekday"].map(weekday_counts(period, data.coverage)).astype(float)
