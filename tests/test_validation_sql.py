@@ -48,8 +48,18 @@ def _assert_same(sql, gx) -> None:
         assert {k: s[k] for k in FIELDS} == {k: g[k] for k in FIELDS}, g["check"]
 
 
-failed_types: Counter = Counter()  # expectation type -> failures compared (non-vacuity check)
-applied_checks: set[str] = set()
+# One worker runs the module (no batch computed twice); the summary test below still gets
+# every batch itself, so it holds in any order.
+pytestmark = pytest.mark.xdist_group("validation_sql")
+_RUNS: dict[int, tuple] = {}
+
+
+def _run_batch(batch: int, tmp_path_factory) -> tuple[list[str], object, object]:
+    """(seeds applied, SQL report, GX report) of one seeded copy, computed once per process."""
+    if batch not in _RUNS:
+        fx, applied = _copy(tmp_path_factory.mktemp(f"batch{batch}"), BATCHES[batch])
+        _RUNS[batch] = (applied, validate(fx.folder), validate(fx.folder, checks="gx"))
+    return _RUNS[batch]
 
 
 @pytest.mark.parametrize("period", [None, "2026-W03", "2026-W08"])
@@ -58,22 +68,23 @@ def test_clean_fixture_same_records_as_gx(period):
 
 
 @pytest.mark.parametrize("batch", range(len(BATCHES)))
-def test_seeded_defects_same_records_as_gx(batch, tmp_path):
-    fx, applied = _copy(tmp_path, BATCHES[batch])
-    sql = validate(fx.folder)
-    gx = validate(fx.folder, checks="gx")
+def test_seeded_defects_same_records_as_gx(batch, tmp_path_factory):
+    applied, sql, gx = _run_batch(batch, tmp_path_factory)
     _assert_same(sql, gx)
     failed = {f"{r['suite']}.{r['check']}" for r in sql.failures}
     assert failed & set(applied), "the copy must carry defects the gate finds"
-    for r in sql.failures:
-        failed_types[r["expectation"]] += 1
-    applied_checks.update(failed & set(applied))
 
 
-def test_every_expectation_type_was_compared_failing():
-    """Runs after the batches (file order): each of the eight expectation types the suites
-    use failed, with its counts and examples compared, in some copy, and most seeded
-    defects were caught in their copy."""
+def test_every_expectation_type_was_compared_failing(tmp_path_factory):
+    """Each of the eight expectation types the suites use failed, with its counts and
+    examples compared, in some copy, and most seeded defects were caught in their copy."""
+    failed_types: Counter = Counter()
+    applied_checks: set[str] = set()
+    for batch in range(len(BATCHES)):
+        applied, sql, _ = _run_batch(batch, tmp_path_factory)
+        failed = {f"{r['suite']}.{r['check']}" for r in sql.failures}
+        failed_types.update(r["expectation"] for r in sql.failures)
+        applied_checks.update(failed & set(applied))
     assert set(failed_types) >= {
         "expect_column_values_to_be_between", "expect_column_values_to_be_null",
         "expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
