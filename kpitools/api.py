@@ -83,17 +83,17 @@ def _enrich(data, frame: pd.DataFrame, measures: pd.DataFrame, by: tuple[str, ..
         th = data.targets.for_row(kpi, group)
         value = rec["value"]
         value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+        m = keyed.get(_group_key(rec, ["period", *by])) if keyed is not None else None  # its measures
         n = None if kpi.is_count or rec["denominator"] != rec["denominator"] else rec["denominator"]
         sample = kpi.formula(rec.get("variant") or None).sample
-        if sample and n is not None and keyed is not None:  # occupancy: agent-days, not seconds
-            n = keyed[_group_key(rec, ["period", *by])][sample]
+        if sample and n is not None and m is not None:  # occupancy: agent-days, not seconds
+            n = m[sample]
         small = bool(kpi.min_sample and (n or 0) < kpi.min_sample)
         # A value that leaves out an absent input (AHT without ACW) is not judged on target.
         input_note = rec.get("input_note")
         input_note = input_note if isinstance(input_note, str) and input_note else None
         ci, se = (None, None), None
-        if value is not None and keyed is not None:
-            m = keyed[_group_key(rec, ["period", *by])]
+        if value is not None and m is not None:
             if kpi.ci == "wilson":
                 ci = wilson(rec["numerator"], rec["denominator"])
             elif kpi.ci == "nps":

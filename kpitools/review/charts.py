@@ -415,7 +415,8 @@ def staffing_chart(profile: pd.DataFrame, channel: str, within: float, target: f
             warnings.simplefilter("ignore", PendingDeprecationWarning)
             sns.heatmap(gap, ax=ax2, cmap=_diverging(OKABE_ITO["blue"], OKABE_ITO["vermillion"]),
                         center=0, vmin=-lim, vmax=lim, linewidths=0.3, linecolor="white",
-                        cbar_kws={"label": ("staffed" if measured else "estimated") + " − required agents", "pad": 0.01, "aspect": 12})
+                        cbar_kws={"label": ("staffed" if measured else "estimated") + " − required agents",
+                                  "pad": 0.01, "aspect": 12})
         ticks = np.arange(0, gap.shape[1], max(1, gap.shape[1] // 12))
         ax2.set_xticks(ticks + 0.5)
         ax2.set_xticklabels([gap.columns[t] for t in ticks], rotation=0)

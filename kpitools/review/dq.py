@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from ..validation import TRAILING_WEEKS
+
 
 def results(ctx) -> list[dict]:
     v = ctx.validation or {}
@@ -71,7 +73,8 @@ def overrides(ctx) -> list[dict]:
             for o in v.get("quality_overrides") or []]
 
 
-def _count(n: int, word: str) -> str:
+def counted(n: int, word: str) -> str:
+    """'1 warning', '3 warnings' (``word`` takes a plain s)."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
@@ -92,9 +95,9 @@ def verdict(ctx) -> tuple[str, str]:
     ran = f"{n - n_skipped} of {n} checks ran ({n_skipped} skipped)" if n_skipped else f"{n} checks"
     base = f"{ran} on {rows:,} rows"
     if crit or ctx.validation.get("ok") is False:
-        return ("fail", f"Data quality: FAILED — {_count(len(crit), 'critical check')} failed ({base}).")
+        return ("fail", f"Data quality: FAILED — {counted(len(crit), 'critical check')} failed ({base}).")
     if warn:  # which rows and how far off: failure_lines, listed under this sentence
-        return ("warn", f"Data quality: passed with {_count(len(warn), 'warning')} ({base}).")
+        return ("warn", f"Data quality: passed with {counted(len(warn), 'warning')} ({base}).")
     return ("pass", f"Data quality: passed — {base}, none failed.")
 
 
@@ -116,8 +119,6 @@ def _number(text) -> float | None:
 
 
 def _volume(day: str, weekday: str, ratio: float | None) -> str:
-    from ..validation import TRAILING_WEEKS
-
     if ratio is None:
         return f"{day}: volume outside the usual range for a {weekday}"
     side = "busiest" if ratio > 1 else "quietest"
@@ -126,14 +127,10 @@ def _volume(day: str, weekday: str, ratio: float | None) -> str:
 
 
 def _empty_day(day: str, weekday: str, _ratio) -> str:
-    from ..validation import TRAILING_WEEKS
-
     return f"{day}: no contacts, though {weekday}s in the {TRAILING_WEEKS} weeks before had some"
 
 
 def _response_rate(week: str, _weekday, ratio: float | None) -> str:
-    from ..validation import TRAILING_WEEKS
-
     size = "" if ratio is None else f" {ratio:.0%}".replace("%", " %") + " of"
     return f"{week}: survey response rate{size} its median over the {TRAILING_WEEKS} weeks before"
 

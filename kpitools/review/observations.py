@@ -350,10 +350,11 @@ def staffing(ctx) -> list[str]:
         return []
     channel, target = s["channel"], s["target_sl"]
     slots = f"{len(prof)} weekday × half-hour slots (averages over the {ctx.cadence.grain})"
+    measured = s.get("staffed_from") == "staffing table"
     short = prof[prof["staffing_gap"] < 0]
     met_all = int((prof["achieved_sl"] >= target).sum())
     met_short = int((short["achieved_sl"] >= target).sum())
-    if s.get("staffed_from") == "staffing table":
+    if measured:
         out = [f"Staffed {channel} agents (staffing table) were below the Erlang C requirement in "
                f"{len(short)} of {slots}."]
     else:
@@ -371,10 +372,10 @@ def staffing(ctx) -> list[str]:
         # staffed figure (and Erlang C, which ignores abandons) than about the floor.
         if met_short:
             out.append(f"Yet the target was met in {met_short} of those {len(short)} slots: "
-                       + ("read the gap as a rough estimate, not a count of missing agents "
-                          "(occupancy is measured across all channels)."
-                          if s.get("staffed_from") != "staffing table" else
-                          "Erlang C is conservative there (it ignores abandons and blended work)."))
+                       + ("Erlang C is conservative there (it ignores abandons and blended work)."
+                          if measured else
+                          "read the gap as a rough estimate, not a count of missing agents "
+                          "(occupancy is measured across all channels)."))
     return out
 
 

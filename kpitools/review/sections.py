@@ -543,9 +543,9 @@ def section_data_quality(ctx) -> Block:
         skipped = dq.skipped(ctx)
         counts = dq.checks_by_table(ctx)
         rows_by = dq.rows_checked(ctx)
-        parts.append(f'<p>The data-quality gate ran the {len(dq.results(ctx))} checks of the Great Expectations suites (in SQL, where the data is) on '
-                     f"{esc(dq.scope_text(ctx))}: {len(crit)} critical {'failure' if len(crit) == 1 else 'failures'}, "
-                     f"{len(warn)} {'warning' if len(warn) == 1 else 'warnings'}"
+        parts.append(f"<p>The data-quality gate ran the {len(dq.results(ctx))} checks of the Great "
+                     f"Expectations suites (in SQL, where the data is) on {esc(dq.scope_text(ctx))}: "
+                     f"{dq.counted(len(crit), 'critical failure')}, {dq.counted(len(warn), 'warning')}"
                      f"{f', {len(skipped)} skipped' if skipped else ''}. A critical failure stops the review; "
                      "warnings are listed here. Every check is listed in the appendix.</p>")
         parts.append(_dq_lines(ctx, limit=10))
