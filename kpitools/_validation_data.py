@@ -90,7 +90,7 @@ def stage_folder(path, timezone: str) -> Staged:
     from pathlib import Path
 
     timezone = check_timezone(timezone, "business time zone")  # only checked names reach SQL
-    con = duckdb.connect(":memory:")
+    con = loading.connect(":memory:")
     try:
         con.execute(f"SET TimeZone = '{timezone}'")
     except duckdb.Error:

@@ -363,7 +363,7 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
         :class:`~kpitools.config.CenterConfig` or a mapping; default ``<path>/kpitools.yaml``
         when present. The dataset keeps it as ``data.config``; ``data.params`` reflect it.
     options : ``check_unique``, ``registry``, ``materialize`` for both engines;
-        ``warehouse`` for DuckDB only
+        ``warehouse`` and ``checked`` (stamps of files already checked) for DuckDB only
 
     Both engines run the same SQL text from the same registry (docs/engines.md) and give
     the same KPI values.
@@ -384,6 +384,7 @@ def load(path, *, engine: str | None = None, timezone: str | None = None, target
         if options.get("warehouse"):
             raise ConfigError("warehouse= is a DuckDB file; the Spark engine keeps no warehouse")
         options.pop("warehouse", None)
+        options.pop("checked", None)  # Spark checks every file it reads
         from .spark import load_spark
 
         return load_spark(path, spark=spark, spark_master=spark_master, **options)

@@ -140,14 +140,15 @@ class ValidationReport:
             "results": [dict(r) for r in self.results],
         }
 
-    def write_json(self, path) -> Path:
-        """Write :meth:`to_dict` as JSON (atomically: a reader never sees half a file)."""
+    def write_json(self, path, extra: dict | None = None) -> Path:
+        """Write :meth:`to_dict` (and ``extra`` keys) as JSON, atomically: a reader never sees
+        half a file."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                strict_json.dump(self.to_dict(), fh)
+                strict_json.dump({**self.to_dict(), **(extra or {})}, fh)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -405,12 +405,15 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     """
     cad = get_cadence(cadence)
     folder, note = resolve_data_dir(data_dir)
+    validation, vpath = _read_validation(validation_json)
+    # Files `kpitools report` loaded and checked moments ago are not checked again here.
+    checked = (validation or {}).get("input_checks") or []
     data = load_engine(folder, targets=targets_file or None, engine=engine,
-                       spark_master=spark_master or None, config=config_file or None)
+                       spark_master=spark_master or None, config=config_file or None,
+                       **({"checked": checked} if checked else {}))
     p = resolve_period(cad, period, data)
     cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
     commentary = read_commentary(cdir / f"{p.label}.md", cad)
-    validation, vpath = _read_validation(validation_json)
     if validation is None and run_gate:
         validation = validate_here(data, p.label)
     when = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now()

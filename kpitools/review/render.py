@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ..errors import DataError, KpitoolsError, RenderError, ValidationFailed
 from .cadence import get_cadence
+from .kernel import KERNEL_NAME, WarmKernel, kernel_env, kernel_manager_class, missing_kernel
 
 TEMPLATE_FOLDER = "review"  # kpitools/templates/review: nbconvert template + CSS
 FORMATS = ("html", "pdf")
@@ -119,7 +121,9 @@ def run_validation(data, label: str, folder: Path) -> Path:
                                     "results": []}), encoding="utf-8")
         return path
     report = validate(data, period=label)
-    report.write_json(path)
+    # The loader's stamps travel with the verdict: the notebook kernel loads the same files
+    # and skips the checks this process's load already passed (kpitools.loading.load).
+    report.write_json(path, {"input_checks": getattr(data, "input_checks", [])})
     if not report.ok:
         raise ValidationFailed(
             f"the data failed validation for {label}, so no review was built:\n" + report.format_text()
@@ -397,32 +401,12 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
     cad = job.cadence
     written: list[Path] = []
     try:
-        with prog.step("validation", "validating data (Great Expectations suites, in SQL)"):
-            vpath = run_validation(data, p.label, tmp)
-        written.append(vpath)
-        if close_after_gate:
-            data.close()
-        nb_path = tmp / f"{stem}.ipynb"
-        params = {
-            "period": p.label,
-            "data_dir": str(job.data_dir),
-            "targets_file": str(job.targets or ""),
-            "config_file": str(job.config or ""),
-            "commentary_dir": str(cdir),
-            "validation_json": str(vpath.resolve()),
-            "generated_at": when.isoformat(),
-            "output_formats": ",".join(job.formats),
-            "engine": job.engine,
-            "spark_master": job.spark_master or "",
-        }
-        with prog.step("execute", "executing the notebook (papermill)"):
-            _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem))
-        written.append(nb_path)
-        written += [q for q in tmp.iterdir() if q.suffix in (".csv", ".xlsx")
-                    or q.name == "summary.json"]
+        with WarmKernel(tmp) as kernel:  # starts and imports while the gate runs
+            written += _validate_and_execute(job, data, p, prog, tmp, cdir, stem, kernel,
+                                             close_after_gate, when)
         import nbformat
 
-        nb = nbformat.read(str(nb_path), as_version=4)
+        nb = nbformat.read(str(tmp / f"{stem}.ipynb"), as_version=4)
         title = f"{cad.title} — {p.label}"
         with prog.step("html", "rendering HTML (nbconvert)"):
             html_text = export_html(nb, title)
@@ -448,6 +432,47 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
     return written
 
 
+def _validate_and_execute(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path,
+                          stem: str, kernel: WarmKernel, close_after_gate: bool,
+                          when: dt.datetime) -> list[Path]:
+    """The gate, then the notebook in the warm kernel; the files written into ``tmp``."""
+    with prog.step("validation", "validating data (Great Expectations suites, in SQL)"):
+        vpath = run_validation(data, p.label, tmp)
+    written = [vpath]
+    if close_after_gate:
+        data.close()
+    nb_path = tmp / f"{stem}.ipynb"
+    params = {
+        "period": p.label,
+        "data_dir": str(job.data_dir),
+        "targets_file": str(job.targets or ""),
+        "config_file": str(job.config or ""),
+        "commentary_dir": str(cdir),
+        "validation_json": str(vpath.resolve()),
+        "generated_at": when.isoformat(),
+        "output_formats": ",".join(job.formats),
+        "engine": job.engine,
+        "spark_master": job.spark_master or "",
+    }
+    # This process only waits while the kernel works: import the renderers meanwhile.
+    threading.Thread(target=_import_renderers, daemon=True).start()
+    with prog.step("execute", "executing the notebook (papermill)"):
+        _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem), km=kernel.km)
+    written.append(nb_path)
+    written += [q for q in tmp.iterdir() if q.suffix in (".csv", ".xlsx")
+                or q.name == "summary.json"]
+    return written
+
+
+def _import_renderers() -> None:
+    """nbconvert and WeasyPrint take 2-3 s to import; a failure shows when they are used."""
+    try:
+        import nbconvert  # noqa: F401
+        import weasyprint  # noqa: F401
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def tables_cell(folder: Path, stem: str):
     """The cell appended to the template: write the review's tables and summary.json from
     the context the sections used (templates name it ``ctx``). Hidden in the review."""
@@ -465,29 +490,30 @@ def _keep_failed(tmp: Path, failed: Path) -> None:
         os.replace(tmp, failed)
 
 
-def _execute(template: Path, out: Path, params: dict, cwd: Path, extra_cell=None) -> None:
+def _execute(template: Path, out: Path, params: dict, cwd: Path, extra_cell=None,
+             km=None) -> None:
+    """papermill; in the kernel ``km`` when given (a :class:`WarmKernel`'s), else a new one."""
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    _kernel_env()
+    kernel_env()
     nb = nbformat.read(str(template), as_version=4)
     if extra_cell is not None:
         nb.cells.append(extra_cell)
     try:
-        pm.execute_notebook(nb, str(out), parameters=params, kernel_name="kpitools",
+        pm.execute_notebook(nb, str(out), parameters=params, kernel_name=KERNEL_NAME,
                             progress_bar=False, cwd=str(cwd), log_output=False,
                             request_save_on_cell_execute=False,
-                            kernel_manager_class=_kernel_manager_class())
+                            **({"km": km} if km is not None else
+                               {"kernel_manager_class": kernel_manager_class()}))
     except PapermillExecutionError as exc:
         cell_source = _cell_source(out, exc.cell_index)
         exc.source = cell_source
         raise
     except Exception as exc:
         if "No such kernel" in str(exc) or "kpitools" in str(exc) and "kernel" in str(exc).lower():
-            raise RenderError(
-                "the Jupyter kernel 'kpitools' is not installed; run `make install` "
-                "(python -m ipykernel install --sys-prefix --name kpitools)") from None
+            raise missing_kernel() from None
         raise
 
 

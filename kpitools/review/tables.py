@@ -154,15 +154,51 @@ def summary(ctx, files: list[str]) -> dict:
     }
 
 
-def _excel_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Excel has no time zones and no nullable-integer NA: plain values only."""
-    out = frame.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-            out[c] = out[c].dt.tz_localize(None)
-        elif str(out[c].dtype) in ("Int64", "boolean"):
-            out[c] = out[c].astype(object).where(out[c].notna(), None)
-    return out
+def _excel_value(v):
+    """A cell value as XlsxWriter takes it; None is a blank cell (Excel has no time zones
+    and no NA)."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.tz_localize(None).to_pydatetime() if v.tzinfo else v.to_pydatetime()
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
+        return _excel_value(v.item())
+    return v
+
+
+def write_xlsx(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """One sheet per table, header row frozen, written with XlsxWriter: pandas' ``to_excel``
+    through openpyxl took 15-19 s for a 10M-contact quarter's per-agent table (~25k rows x
+    22 columns); this takes ~4 s."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    try:
+        for name, frame in tables.items():
+            sheet = book.add_worksheet(name[:31])
+            sheet.freeze_panes(1, 0)
+            sheet.write_row(0, 0, [str(c) for c in frame.columns])
+            for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+                for c, v in enumerate(row):
+                    v = _excel_value(v)
+                    if v is None:
+                        continue
+                    if isinstance(v, dt.datetime):
+                        sheet.write_datetime(r, c, v, stamp)
+                    elif isinstance(v, dt.date):
+                        sheet.write_datetime(r, c, dt.datetime.combine(v, dt.time()), day)
+                    elif isinstance(v, bool):
+                        sheet.write_boolean(r, c, v)
+                    elif isinstance(v, (int, float)):
+                        sheet.write_number(r, c, v)
+                    else:
+                        sheet.write_string(r, c, str(v))
+    finally:
+        book.close()
 
 
 def write_tables(ctx, folder: str | Path, stem: str) -> list[Path]:
@@ -176,11 +212,7 @@ def write_tables(ctx, folder: str | Path, stem: str) -> list[Path]:
         frame.to_csv(path, index=False, na_rep="")
         paths.append(path)
     xlsx = folder / f"{stem}.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            _excel_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            sheet.freeze_panes = "A2"
+    write_xlsx(xlsx, tables)
     paths.append(xlsx)
     record = summary(ctx, [p.name for p in paths])
     (folder / SUMMARY_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
