@@ -227,11 +227,16 @@ def _count(staged, frame, checks: list[Check]) -> tuple[int, list[tuple[int, int
     def column(sql: str) -> int:
         return selects.setdefault(sql, len(selects))
 
+    # A table's frame holds a subset of its rows (one per row): a column the loader found
+    # unique in the whole file repeats in none of them (a 2 s distinct count at 10M saved).
+    known_unique = staged.unique.get(frame.name)
     wanted = []
     for c in checks:
         counted = f"{c.domain} AND {c.counted}" if c.counted else c.domain
         if c.unexpected is not None:
             third = column(_count_where(f"{counted} AND {c.unexpected}"))
+        elif c.repeated == [known_unique]:
+            third = "unique"
         elif len(c.repeated) == 1:
             third = column(f"COUNT(DISTINCT CASE WHEN {counted} "
                            f"THEN {staged.dialect.quote(c.repeated[0])} END)")
@@ -244,6 +249,8 @@ def _count(staged, frame, checks: list[Check]) -> tuple[int, list[tuple[int, int
         looked, counted = int(row[k_looked]), int(row[k_counted])
         if c.unexpected is not None:
             unexpected = int(row[k_third])
+        elif k_third == "unique":
+            unexpected = 0
         elif k_third is not None and int(row[k_third]) == counted:
             unexpected = 0  # as many distinct values as values: nothing repeats
         else:

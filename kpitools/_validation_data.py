@@ -39,6 +39,9 @@ class Staged:
     problems: list[tuple[str | None, str]] = field(default_factory=list)  # (table, message)
     views: list[str] = field(default_factory=list)  # frame views created on con
     tables: list[str] = field(default_factory=list)  # look-up tables created on con
+    # table -> a column the loader found unique and never empty in the whole file: a frame of
+    # that table's rows cannot repeat it, so its uniqueness check needs no distinct count
+    unique: dict[str, str] = field(default_factory=dict)
     dialect = DUCKDB
 
     def has(self, table: str) -> bool:
@@ -70,7 +73,7 @@ class Staged:
 def stage_dataset(data) -> Staged:
     """Stage the tables of a loaded Dataset (values already type-checked by the loader)."""
     con = data.con
-    staged = Staged(con=con, present={})
+    staged = Staged(con=con, present={}, unique=dict(data.unique_columns))
     for table, src in data.files.items():
         try:
             present = set(loading._describe(con, src)) & set(TABLES[table].column_names)

@@ -34,6 +34,7 @@ class SparkStaged:
     own_dataset: bool = False
     cached: list = field(default_factory=list)  # DataFrames of a lenient read, kept in memory
     views: list[str] = field(default_factory=list)  # frame views created
+    unique: dict[str, str] = field(default_factory=dict)  # as Staged.unique (none here)
     dialect = SPARK
 
     def has(self, table: str) -> bool:

@@ -79,6 +79,7 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)  # what the loader accepted but distrusts
     distrusted_days: frozenset = frozenset()  # days holding contacts with a negative wait
     input_checks: list[dict] = field(default_factory=list)  # input_stamp of each file checked
+    unique_columns: dict[str, str] = field(default_factory=dict)  # table -> key found unique
     _days: frozenset | None = None
     _source_columns: dict = field(default_factory=dict)
 
@@ -210,9 +211,10 @@ def input_stamp(src: SourceFile, checks, unique: str | None) -> dict:
 
 
 def _table_sql(con, src: SourceFile, unique: str | None = None, params: dict | None = None,
-               checked=()) -> tuple[str, dict]:
-    """SELECT that yields the canonical columns of one source file, after checking it, and
-    the file's stamp. The value checks are skipped when ``checked`` holds the same stamp."""
+               checked=()) -> tuple[str, dict, str | None]:
+    """SELECT that yields the canonical columns of one source file, after checking it; the
+    file's stamp; the ``unique`` column if the file has it (then checked unique and, as a
+    key, never empty). The checks are skipped when ``checked`` holds the same stamp."""
     columns = _describe(con, src)
     select, checks = canonical_select(src, columns, DUCKDB, params)
     unique = unique if unique in columns else None
@@ -220,7 +222,7 @@ def _table_sql(con, src: SourceFile, unique: str | None = None, params: dict | N
     if stamp not in checked:
         run_checks(src, src.reader, checks, unique, DUCKDB,
                    lambda query: con.execute(query).fetchall(), errors=(duckdb.Error,))
-    return select, stamp
+    return select, stamp, unique
 
 
 def read_header(src: SourceFile) -> list[str] | None:
@@ -399,11 +401,14 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
         raise ConfigError(f"DuckDB does not know the time zone {merged['business_timezone']!r}") from None
     warnings: list[str] = []
     stamps: list[dict] = []
+    unique_columns: dict[str, str] = {}
     for name, src in files.items():
         warnings += check_headers(src)
         unique = UNIQUE_KEYS.get(name) if check_unique or name != "interactions" else None
-        select, stamp = _table_sql(con, src, unique, merged, checked)
+        select, stamp, unique = _table_sql(con, src, unique, merged, checked)
         stamps.append(stamp)
+        if unique:
+            unique_columns[name] = unique
         as_table = materialize if materialize is not None else (src.format == "csv" or warehouse)
         kind = "TABLE" if as_table else "VIEW"
         drop_relation(con, name)
@@ -414,6 +419,7 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
         con.close()
         raise ConfigError(f"{settings.config.name}: " + "; ".join(problems))
     data = Dataset(path=path, con=con, files=files, params=merged, targets=settings.targets,
-                   registry=reg, config=settings.config, input_checks=stamps)
+                   registry=reg, config=settings.config, input_checks=stamps,
+                   unique_columns=unique_columns)
     data.warnings = warnings + check_arrivals(data)
     return data

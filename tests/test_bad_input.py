@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
-from conftest import contact
+from conftest import contact, write_data
 
 import kpitools
 from kpitools.cli import main
+from kpitools.validation import validate
 
 MON = "2026-03-02"
 
@@ -154,3 +156,51 @@ def test_no_traceback_from_the_real_console_script(make_data):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: ") and "'yesterday'" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_checks_are_skipped_only_for_a_file_as_it_was_checked(make_data):
+    """`kpitools report` hands the stamps of the files its load checked to the notebook
+    kernel, which loads them again (``load(checked=...)``). A stamp vouches for one file's
+    path, size and modification time: a file written since is checked again."""
+    rows = good_rows()
+    rows[0]["hold_s"] = 15
+    folder = make_data(interactions=rows)
+    stamps = kpitools.load(folder).input_checks
+    assert [os.path.basename(s["file"]) for s in stamps] == ["interactions.csv"]
+    path = folder / "interactions.csv"
+    before = path.stat()
+
+    rows[0]["hold_s"] = -5  # same width as 15: the file keeps its size
+    write_data(folder, interactions=rows)
+    assert path.stat().st_size == before.st_size
+    with pytest.raises(kpitools.DataError, match="column hold_s, row 1"):
+        kpitools.load(folder, checked=stamps)  # a new modification time: checked again
+
+    # The same bytes with the checked file's time restored pass as checked: the checks are
+    # really skipped (what the kernel relies on), and a plain load still finds the value.
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert kpitools.load(folder, checked=stamps).con.execute(
+        "SELECT hold_s FROM interactions ORDER BY interaction_id").fetchone()[0] == -5
+    with pytest.raises(kpitools.DataError, match="column hold_s, row 1"):
+        kpitools.load(folder)
+
+
+def _id_uniqueness(report) -> dict:
+    return next(r for r in report.results if r["table"] == "interactions"
+                and r["expectation"] == "expect_column_values_to_be_unique")
+
+
+def test_the_gate_trusts_only_a_uniqueness_the_loader_checked(make_data):
+    """The gate skips its distinct count of interaction ids when the loader checked the
+    whole file; when the loader did not (check_unique=False), it still counts repeats."""
+    rows = good_rows()
+    clean = kpitools.load(make_data(interactions=rows))
+    assert clean.unique_columns == {"interactions": "interaction_id"}
+    record = _id_uniqueness(validate(clean))
+    assert record["success"] is True and record["unexpected_count"] == 0
+
+    rows[2]["interaction_id"] = "c1"
+    unchecked = kpitools.load(make_data(interactions=rows), check_unique=False)
+    assert unchecked.unique_columns == {}
+    record = _id_uniqueness(validate(unchecked))
+    assert record["success"] is False and record["unexpected_count"] == 2  # both rows of c1

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from review_helpers import (
     MONTH_PARTIAL,
@@ -236,6 +237,10 @@ def test_broken_template_keeps_the_previous_review(root, tmp_path):
     assert not list((folder.parent / ".versions").glob(".tmp-*"))
     failed = folder.with_name(f"{folder.name}.failed")
     assert (failed / f"weekly-{good['period']}.ipynb").is_file()  # kept for debugging
+    # The kernel started before the gate (kpitools.review.kernel) is shut down after a failure.
+    kernels = [c for c in psutil.Process().children(recursive=True)
+               if "ipykernel" in " ".join(c.cmdline())]
+    assert kernels == []
 
 
 def test_bad_commentary_stops_with_a_short_error(root, tmp_path):
