@@ -87,7 +87,7 @@ team-report: $(DEMO_STAMP) $(REPORT_STAMP) ## Floor view: team and agent scoreca
 	$(KPITOOLS) report team --data $(DATA) --out reports $(PERIOD_ARG)
 
 test: $(STAMP) $(SYSTEM_STAMP) ## Run the test suite (unit, property, end-to-end renders, notebooks)
-	$(PY) -m pytest -n 2 --dist loadgroup tests
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15 tests
 	$(PY) -m pytest --nbval-lax -p no:randomly notebooks report_templates
 
 lint: $(STAMP) ## Lint the package and tests with ruff

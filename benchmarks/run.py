@@ -92,6 +92,7 @@ def derive_tables(folder: Path) -> None:
 
 def run_baseline(folder: Path, start: dt.date, end: dt.date) -> dict:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # as kpitools' connections: no bars
     cur = con.execute(BASELINE_SQL.format(dir=folder, start=start, end=end))
     names = [d[0] for d in cur.description]
     row = cur.fetchall()[0]

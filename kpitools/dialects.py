@@ -24,6 +24,9 @@ class Dialect:
     # NULLs are ignored. DuckDB quantile_cont and Spark percentile give the same number.
     quantile_cont: str = "quantile_cont({x}, {q})"
     identifier_quote: str = '"'  # quotes a column name (Spark: backtick)
+    # A common table expression computed once though read twice (DuckDB inlines a plain one
+    # into each reference; Spark has no such hint and plans it per reference).
+    materialized_cte: str = "{name} AS MATERIALIZED ({sql})"
     # The data-quality gate's frames (kpitools/_validation_frames.py):
     # one row per value from {start} to {stop} by {step} (dates: a DATE or TIMESTAMP column)
     series_rows: str = "SELECT unnest(generate_series({start}, {stop}, {step})) AS {name}"
@@ -121,6 +124,7 @@ SPARK = Dialect(
     iso_weekday="(((dayofweek({}) + 5) % 7) + 1)",
     quantile_cont="percentile({x}, {q})",  # exact; percentile_approx would not match DuckDB
     identifier_quote="`",
+    materialized_cte="{name} AS ({sql})",
     series_rows="SELECT explode(sequence({start}, {stop}, {step})) AS {name}",
     add_days_expr="date_add({d}, {n})",
     iso_week_label=("concat(CAST(extract(YEAROFWEEK FROM {0}) AS STRING), '-W', "

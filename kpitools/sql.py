@@ -193,7 +193,8 @@ def dim_expr(dim: str, alias: str, params: dict | None = None, dialect: Dialect 
     return f"{alias}.{dim} AS {dim}"
 
 
-def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
+def _measure_aggregates(reg: Registry, source: str, dialect: Dialect) -> list[tuple]:
+    """(measure, its aggregate as SQL) for each measure of ``source``."""
     out = []
     for m in reg.measures.values():
         if m.source != source:
@@ -210,8 +211,12 @@ def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
             expr = f"SUM({m.value})"
         else:
             expr = f"SUM(CASE WHEN {m.when} THEN {m.value} ELSE 0 END)"
-        out.append(f"CAST({expr} AS DOUBLE) AS {m.name}")
+        out.append((m, f"CAST({expr} AS DOUBLE)"))
     return out
+
+
+def _measure_selects(reg: Registry, source: str, dialect: Dialect) -> list[str]:
+    return [f"{sql} AS {m.name}" for m, sql in _measure_aggregates(reg, source, dialect)]
 
 
 def grouping_code(by: tuple[str, ...], grouped: tuple[str, ...]) -> int:
@@ -220,21 +225,90 @@ def grouping_code(by: tuple[str, ...], grouped: tuple[str, ...]) -> int:
     return sum(1 << (len(by) - 1 - k) for k, d in enumerate(by) if d not in grouped)
 
 
+# Dimensions with few values (a center's queues, channels and issue types, 7 weekdays, 24
+# hours): groupings made of them only are summed from one aggregate by all of them at once
+# (_rolled_up) rather than each aggregating every row.
+FEW_VALUES = ("queue", "channel", "issue_type", "weekday", "hour")
+
+
+def _grouping_sets(sets) -> str:
+    return ", ".join("(" + ", ".join(["bucket", *g]) + ")" for g in sets)
+
+
 def _grouped(inner: str, source: str, reg: Registry, scope: Scope, dialect: Dialect) -> str:
     keys = ["bucket", *(dim_key(d, dialect) for d in scope.by)]
     selects = _measure_selects(reg, source, dialect)
     if not scope.sets:
         return (f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(selects)
                 + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}")
+    few = [g for g in scope.sets if set(g) <= set(FEW_VALUES)]
+    if len(few) >= 2:
+        return _rolled_up(inner, source, reg, scope, dialect, few)
     # GROUPING(dim) is 1 on rows where dim is rolled up: a NULL dim value (no issue type)
     # stays distinct from "all issue types".
-    n = len(scope.by)
-    code = " + ".join(f"GROUPING({k}) * {1 << (n - 1 - i)}" for i, k in enumerate(keys[1:]))
-    sets = ", ".join("(" + ", ".join(["bucket", *(dim_key(d, dialect) for d in g)]) + ")"
-                     for g in scope.sets)
-    return (f"SELECT {', '.join(keys)},\n  CAST({code} AS INTEGER) AS grouping_set,\n  "
-            + ",\n  ".join(selects)
+    sets = _grouping_sets([tuple(dim_key(d, dialect) for d in g) for g in scope.sets])
+    return (f"SELECT {', '.join(keys)},\n  CAST({_code(keys[1:], keys[1:])} AS INTEGER) AS "
+            "grouping_set,\n  " + ",\n  ".join(selects)
             + f"\nFROM (\n{inner}\n) src\nGROUP BY GROUPING SETS ({sets})")
+
+
+def _code(by, grouped) -> str:
+    """SQL for :func:`grouping_code` in a GROUPING SETS query over the dims ``grouped``
+    (the dims of ``by`` outside it are rolled up in every row: constant bits)."""
+    n = len(by)
+    parts = [f"GROUPING({d}) * {1 << (n - 1 - i)}" for i, d in enumerate(by) if d in grouped]
+    constant = grouping_code(by, grouped)
+    return " + ".join(parts + ([str(constant)] if constant or not parts else []))
+
+
+def _rolled_up(inner: str, source: str, reg: Registry, scope: Scope, dialect: Dialect,
+               few: list[tuple[str, ...]]) -> str:
+    """The GROUPING SETS result of :func:`_grouped`, with the groupings ``few`` (made of
+    FEW_VALUES dims only) summed from one aggregate by all their dims.
+
+    DuckDB aggregates every row once per grouping set, with every measure; a quarter of 10M
+    contacts grouped five ways took 7 s, the same rows grouped once by queue, channel,
+    issue type, weekday and hour (~12k groups) and summed up from there 4.5 s. Sums and
+    maxima add up that way; a quantile does not, so quantiles of those groupings come from
+    a GROUPING SETS query of the quantiles alone. Other groupings (per agent: many groups)
+    are aggregated with the fine one and passed through. Same rows, codes and values.
+    """
+    by = tuple(dim_key(d, dialect) for d in scope.by)  # FEW_VALUES need no quoting
+    fine = tuple(d for d in FEW_VALUES if any(d in g for g in few))
+    others = [tuple(dim_key(d, dialect) for d in g) for g in scope.sets if g not in few]
+    aggregates = _measure_aggregates(reg, source, dialect)
+    names = [m.name for m, _ in aggregates]
+    base_sets = _grouping_sets([fine, *others])
+    base = (f"SELECT bucket, {', '.join(by)}, CAST({_code(by, by)} AS INTEGER) AS grouping_set, "
+            + ", ".join(f"{sql} AS {m.name}" for m, sql in aggregates)
+            + f" FROM ({inner}) src GROUP BY GROUPING SETS ({base_sets})")
+    dims = ", ".join(d if d in fine else f"NULL AS {d}" for d in by)
+    code = f"CAST({_code(by, fine)} AS INTEGER) AS grouping_set"
+    quantiles = [m for m, _ in aggregates if m.aggregate == "quantile"]
+
+    def summed(m) -> str:
+        if m.aggregate == "quantile":
+            return f"CAST(NULL AS DOUBLE) AS {m.name}"
+        return f"{'MAX' if m.aggregate == 'max' else 'SUM'}({m.name}) AS {m.name}"
+
+    rolled = (f"SELECT bucket, {dims}, {code}, " + ", ".join(summed(m) for m, _ in aggregates)
+              + f" FROM base WHERE grouping_set = {grouping_code(by, fine)} "
+              f"GROUP BY GROUPING SETS ({_grouping_sets(few)})")
+    if quantiles:
+        alone = (f"SELECT bucket, {dims}, {code}, "
+                 + ", ".join(f"{sql} AS {m.name}" if m.aggregate == "quantile"
+                             else f"CAST(NULL AS DOUBLE) AS {m.name}" for m, sql in aggregates)
+                 + f" FROM ({inner}) src GROUP BY GROUPING SETS ({_grouping_sets(few)})")
+        # each group's row from either side holds its values, the other side's are NULL
+        rolled = (f"SELECT bucket, {', '.join(by)}, grouping_set, "
+                  + ", ".join(f"MAX({n}) AS {n}" for n in names)
+                  + f" FROM ({rolled} UNION ALL {alone}) halves "
+                  f"GROUP BY bucket, {', '.join(by)}, grouping_set")
+    sql = f"WITH {dialect.materialized_cte.format(name='base', sql=base)}\n{rolled}"
+    if others:
+        sql += (f"\nUNION ALL SELECT bucket, {', '.join(by)}, grouping_set, {', '.join(names)} "
+                f"FROM base WHERE grouping_set <> {grouping_code(by, fine)}")
+    return sql
 
 
 def _contacts_in_scope(scope: Scope, params: dict, dialect: Dialect, extra_days: int = 0,

@@ -103,6 +103,30 @@ def test_shared_pass_equals_one_pass_per_grouping(demo, by):
         assert alone.frame["issue_type"].isna().any()  # the demo has contacts without one
 
 
+@pytest.mark.parametrize("sets, rolled", [
+    ([(), ("queue",), ("channel",), ("weekday", "hour"), ("agent_id",)], True),
+    ([(), ("queue", "channel")], True),
+    ([(), ("agent_id",)], False),   # one grouping of few values: nothing to sum up
+    ([("queue",), ("team",)], False),
+])
+def test_groupings_of_few_values_are_summed_from_one_aggregate(sets, rolled):
+    """The shared pass's queries sum the groupings made of queue, channel, issue type,
+    weekday and hour from one aggregate by all of them (kpitools.sql._rolled_up) when there
+    are two or more; test_shared_pass_equals_one_pass_per_grouping checks the values."""
+    import datetime as dt
+
+    from kpitools.dialects import DUCKDB
+    from kpitools.registry import registry
+    from kpitools.sql import Scope, interactions_query
+
+    dims = tuple(dict.fromkeys(d for g in sets for d in g))
+    scope = Scope(dt.date(2026, 1, 1), dt.date(2026, 3, 31), dims, tuple(sets))
+    sql = interactions_query(registry, scope, dict(registry.parameters), DUCKDB)
+    assert ("AS MATERIALIZED" in sql) is rolled
+    # the quantile (p90 wait) cannot be summed: computed from the rows for those groupings
+    assert (sql.count("quantile_cont") == 2) is rolled
+
+
 def test_sources_for_by_hand():
     reg = kpitools.registry
     assert sources_for(reg, None) is None  # every source
