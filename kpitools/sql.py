@@ -295,10 +295,13 @@ def _rolled_up(inner: str, source: str, reg: Registry, scope: Scope, dialect: Di
               + f" FROM base WHERE grouping_set = {grouping_code(by, fine)} "
               f"GROUP BY GROUPING SETS ({_grouping_sets(few)})")
     if quantiles:
+        # Only rows a quantile reads (a group without them keeps its NULL quantile).
+        where = ("" if any(m.when is None for m in quantiles) else
+                 " WHERE " + " OR ".join(f"({m.when})" for m in quantiles))
         alone = (f"SELECT bucket, {dims}, {code}, "
                  + ", ".join(f"{sql} AS {m.name}" if m.aggregate == "quantile"
                              else f"CAST(NULL AS DOUBLE) AS {m.name}" for m, sql in aggregates)
-                 + f" FROM ({inner}) src GROUP BY GROUPING SETS ({_grouping_sets(few)})")
+                 + f" FROM ({inner}) src{where} GROUP BY GROUPING SETS ({_grouping_sets(few)})")
         # each group's row from either side holds its values, the other side's are NULL
         rolled = (f"SELECT bucket, {', '.join(by)}, grouping_set, "
                   + ", ".join(f"MAX({n}) AS {n}" for n in names)
