@@ -32,7 +32,8 @@ from kpitools.errors import RenderError
 from kpitools.formatting import fmt_value
 from kpitools.review import CADENCES
 from kpitools.review.context import HEADLINE, HEADLINE_EXTRA
-from kpitools.review.render import render_review
+from kpitools.review.render import finish_workbook, render_review, start_workbook
+from kpitools.review.tables import WORKBOOK_PENDING
 
 CODE_MARKERS = ["Traceback", "In [", "Out[", "def ", "import ", "review.section", "open_review",
                 "ctx)"]
@@ -71,6 +72,8 @@ def test_outputs_and_cli_contract(review, root):
                             "validation.json", "summary.json",
                             *(f"{stem}-{t}.csv" for t in tables)])
     folder = Path(review["folder"])
+    # the xlsx was written by a second process from tables the notebook left pending
+    assert not (folder / WORKBOOK_PENDING).exists()
     for p in review["paths"]:  # stdout holds the paths and nothing else
         assert Path(p).is_file()
         assert Path(p).stat().st_mode & 0o044 == 0o044, p  # readable by group and others
@@ -299,3 +302,13 @@ def test_unreadable_data_fails_the_gate_not_the_render(root, tmp_path):
     assert "error: the data failed validation, so no review was built" in proc.stderr
     assert "'yesterday at noon'" in proc.stderr and "Traceback" not in proc.stderr
     assert not (out / "weekly").exists()
+
+
+def test_a_failed_workbook_fails_the_render_with_its_reason(tmp_path):
+    """The xlsx is written by a second process (render.start_workbook); when it fails, the
+    render fails with the reason (here: the notebook left no tables pending), never a
+    review without its workbook."""
+    proc = start_workbook(tmp_path, "weekly-2026-W01")
+    with pytest.raises(RenderError, match=r"writing the xlsx workbook failed: .*workbook-tables"):
+        finish_workbook(proc, tmp_path, "weekly-2026-W01")
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -400,10 +401,12 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
     """Everything up to publishing, into ``tmp``; a failure keeps ``tmp`` as ``failed``."""
     cad = job.cadence
     written: list[Path] = []
+    workbook = None
     try:
         with WarmKernel(tmp) as kernel:  # starts and imports while the gate runs
             written += _validate_and_execute(job, data, p, prog, tmp, cdir, stem, kernel,
                                              close_after_gate, when)
+            workbook = start_workbook(tmp, stem)
         import nbformat
 
         nb = nbformat.read(str(tmp / f"{stem}.ipynb"), as_version=4)
@@ -417,6 +420,8 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
             with prog.step("pdf", "rendering PDF (WeasyPrint)"):
                 write_pdf(html_text, tmp / f"{stem}.pdf")
             written.append(tmp / f"{stem}.pdf")
+        with prog.step("xlsx", "writing the xlsx workbook"):
+            written.append(finish_workbook(workbook, tmp, stem))
     except ValidationFailed:
         _keep_failed(tmp, failed)
         raise
@@ -429,7 +434,29 @@ def _build(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path, stem:
     except BaseException:  # Ctrl-C: leave no half-written folder behind
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if workbook is not None and workbook.poll() is None:  # a step after it failed
+            workbook.kill()
+            workbook.wait()
     return written
+
+
+def start_workbook(folder: Path, stem: str) -> subprocess.Popen:
+    """Write the xlsx workbook the notebook left pending (``tables.write_tables(...,
+    workbook_later=True)``) in a second process: XlsxWriter takes 2-4 s for a 10M-contact
+    quarter's per-agent table, on the core nbconvert and WeasyPrint leave idle."""
+    return subprocess.Popen([sys.executable, "-m", "kpitools.review.tables", str(folder), stem],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish_workbook(proc: subprocess.Popen, folder: Path, stem: str) -> Path:
+    """Wait for :func:`start_workbook`; the workbook's path, or RenderError with its reason."""
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        lines = err.strip().splitlines()
+        raise RenderError("writing the xlsx workbook failed: "
+                          + (lines[-1] if lines else f"exit code {proc.returncode}"))
+    return folder / f"{stem}.xlsx"
 
 
 def _validate_and_execute(job: ReviewJob, data, p, prog: Progress, tmp: Path, cdir: Path,
@@ -457,7 +484,8 @@ def _validate_and_execute(job: ReviewJob, data, p, prog: Progress, tmp: Path, cd
     # This process only waits while the kernel works: import the renderers meanwhile.
     threading.Thread(target=_import_renderers, daemon=True).start()
     with prog.step("execute", "executing the notebook (papermill)"):
-        _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem), km=kernel.km)
+        _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem, workbook_later=True),
+                 km=kernel.km)
     written.append(nb_path)
     written += [q for q in tmp.iterdir() if q.suffix in (".csv", ".xlsx")
                 or q.name == "summary.json"]
@@ -473,14 +501,16 @@ def _import_renderers() -> None:
         pass
 
 
-def tables_cell(folder: Path, stem: str):
+def tables_cell(folder: Path, stem: str, workbook_later: bool = False):
     """The cell appended to the template: write the review's tables and summary.json from
-    the context the sections used (templates name it ``ctx``). Hidden in the review."""
+    the context the sections used (templates name it ``ctx``). Hidden in the review.
+    ``workbook_later``: the xlsx is written by :func:`start_workbook` instead."""
     import nbformat
 
+    later = ", workbook_later=True" if workbook_later else ""
     source = ("# Added by `kpitools report`: the review's tables as CSV / xlsx, and summary.json\n"
               "from kpitools.review.tables import write_tables\n"
-              f"write_tables(ctx, {str(folder)!r}, {stem!r});")
+              f"write_tables(ctx, {str(folder)!r}, {stem!r}{later});")
     return nbformat.v4.new_code_cell(source, metadata={"tags": ["remove-cell"]})
 
 
