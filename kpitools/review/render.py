@@ -84,31 +84,6 @@ class Progress:
         return _Step()
 
 
-def _kernel_env() -> None:
-    """The environment papermill's kernel inherits (SPEC: kpitools kernel, inline figures)."""
-    os.environ["JUPYTER_PREFER_ENV_PATH"] = "1"
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
-    os.environ.pop("MPLBACKEND", None)
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-
-
-def _kernel_manager_class():
-    """An AsyncKernelManager that provisions CurveZMQ keys, which also silences ipykernel's
-    'Kernel is running over TCP without encryption' warning."""
-    import zmq
-    from jupyter_client.manager import AsyncKernelManager
-
-    if not zmq.has("curve"):
-        return AsyncKernelManager
-
-    class QuietKernelManager(AsyncKernelManager):
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            self.transport_encryption = "auto"
-
-    return QuietKernelManager
-
-
 def run_validation(data, label: str, folder: Path) -> Path:
     """Run the data-quality gate once, in this process; write ``validation.json``.
 
