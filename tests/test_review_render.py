@@ -216,6 +216,19 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+def _running_kernels() -> list[int]:
+    """Jupyter kernels among this process's children that are still running (another test's
+    exited subprocess may linger as a zombie, which is not running and has no command line)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.Error:  # exited meanwhile, or a zombie
+            pass
+    return found
+
+
 def test_broken_template_keeps_the_previous_review(root, tmp_path):
     good = rendered(root, "weekly")
     # a copy of the good review in a folder of its own (other tests read the shared one)
@@ -241,9 +254,7 @@ def test_broken_template_keeps_the_previous_review(root, tmp_path):
     failed = folder.with_name(f"{folder.name}.failed")
     assert (failed / f"weekly-{good['period']}.ipynb").is_file()  # kept for debugging
     # The kernel started before the gate (kpitools.review.kernel) is shut down after a failure.
-    kernels = [c for c in psutil.Process().children(recursive=True)
-               if "ipykernel" in " ".join(c.cmdline())]
-    assert kernels == []
+    assert _running_kernels() == []
 
 
 def test_bad_commentary_stops_with_a_short_error(root, tmp_path):
