@@ -195,6 +195,31 @@ def test_groupings_match_duckdb(results, by):
         assert cost["value"].notna().all()
 
 
+def test_a_review_pass_of_several_groupings_matches_duckdb(engines):
+    """A review's shared pass (compute_measure_sets): groupings of few values summed from one
+    aggregate, the p90 wait from its own query, agents and teams passed through
+    (kpitools.sql._rolled_up); the same measures on both engines."""
+    from kpitools.engine import compute_measure_sets
+
+    duck, spk = engines
+    periods = [Period.parse(p) for p in TWO_WEEKS]
+    sets = [(), ("queue",), ("channel",), ("issue_type",), ("weekday", "hour"), ("agent_id",),
+            ("team",), ("queue", "channel")]
+    want = compute_measure_sets(duck, periods, sets)
+    got = compute_measure_sets(spk, periods, sets)
+    for by in sets:
+        keys = ["period", *by]
+        a = want[by].frame.sort_values(keys).reset_index(drop=True)
+        b = got[by].frame.sort_values(keys).reset_index(drop=True)
+        assert a.shape == b.shape and len(a) > 0, by
+        for col in a.columns:
+            if col in keys:
+                assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), (by, col)
+            else:
+                assert np.allclose(a[col].astype(float), b[col].astype(float), rtol=1e-9,
+                                   equal_nan=True), (by, col)
+
+
 def test_service_level_variants_match_duckdb_and_the_spec_formulas(engines):
     """One engine pass per engine; each variant's KPI is then formed from the measures."""
     duck, spk = engines
