@@ -236,14 +236,14 @@ def _grouping_sets(sets) -> str:
 
 
 def _grouped(inner: str, source: str, reg: Registry, scope: Scope, dialect: Dialect) -> str:
+    few = [g for g in scope.sets if set(g) <= set(FEW_VALUES)]
+    if len(few) >= 2:
+        return _rolled_up(inner, source, reg, scope, dialect, few)
     keys = ["bucket", *(dim_key(d, dialect) for d in scope.by)]
     selects = _measure_selects(reg, source, dialect)
     if not scope.sets:
         return (f"SELECT {', '.join(keys)},\n  " + ",\n  ".join(selects)
                 + f"\nFROM (\n{inner}\n) src\nGROUP BY {', '.join(keys)}")
-    few = [g for g in scope.sets if set(g) <= set(FEW_VALUES)]
-    if len(few) >= 2:
-        return _rolled_up(inner, source, reg, scope, dialect, few)
     # GROUPING(dim) is 1 on rows where dim is rolled up: a NULL dim value (no issue type)
     # stays distinct from "all issue types".
     sets = _grouping_sets([tuple(dim_key(d, dialect) for d in g) for g in scope.sets])

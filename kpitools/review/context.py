@@ -410,7 +410,7 @@ def open_review(cadence: str, period: str = "", data_dir: str = DEFAULT_DATA_DIR
     checked = (validation or {}).get("input_checks") or []
     data = load_engine(folder, targets=targets_file or None, engine=engine,
                        spark_master=spark_master or None, config=config_file or None,
-                       **({"checked": checked} if checked else {}))
+                       checked=checked)
     p = resolve_period(cad, period, data)
     cdir = Path(commentary_dir) if commentary_dir else folder / "commentary"
     commentary = read_commentary(cdir / f"{p.label}.md", cad)

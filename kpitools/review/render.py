@@ -462,8 +462,8 @@ def _validate_and_execute(job: ReviewJob, data, p, prog: Progress, tmp: Path, cd
         _execute(job.template, nb_path, params, tmp, tables_cell(tmp, stem, workbook_later=True),
                  km=kernel.km)
     written.append(nb_path)
-    written += [q for q in tmp.iterdir() if q.suffix in (".csv", ".xlsx")
-                or q.name == "summary.json"]
+    # the workbook is not among them yet: start_workbook writes it after the notebook
+    written += [q for q in tmp.iterdir() if q.suffix == ".csv" or q.name == "summary.json"]
     return written
 
 
