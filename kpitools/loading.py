@@ -281,29 +281,35 @@ def wait_kpis(reg: Registry) -> list[str]:
             if any(set(f.measures) & measures for f in k.formulas.values())]
 
 
-def check_arrivals(data: Dataset) -> list[str]:
+def check_arrivals(data, fetch=None, columns=None) -> list[str]:
     """After loading: refuse contacts dated far from the rest of the data, and list contacts
     with a negative wait (answered or abandoned before they arrived) as distrusted.
 
     A lone contact dated 0001-01-01 passes no plausibility range only because the range is
     wide; one isolated by more than ``ISOLATION_GAP_DAYS`` from the bulk, holding under 1 % of
     the contacts, would make a review compare with an empty period years away.
+
+    Sets ``data._days`` and ``data.distrusted_days``; returns the warnings. ``fetch`` runs a
+    query and returns its rows, ``columns`` are the loaded interactions' columns (default:
+    the DuckDB connection's); the Spark loader passes its own, so both engines share the rule.
     """
-    con = data.con
+    if fetch is None:
+        fetch = lambda query: data.con.execute(query).fetchall()  # noqa: E731
+        columns = _columns_of(data.con, "interactions")
     negative = ("(outcome = 'handled' AND answered_at < arrived_at) OR "
                 "(outcome = 'abandoned' AND ended_at < arrived_at)")
-    if "ended_at" not in _columns_of(con, "interactions"):
+    if "ended_at" not in columns:
         negative = "outcome = 'handled' AND answered_at < arrived_at"
     # One pass per day counts the contacts and those with a negative wait (0.22 s at 10M
     # contacts, against 0.42 s for two passes); the same days serve coverage and gaps
     # (Dataset.days_with_contacts).
-    per_day = con.execute(f"SELECT CAST(arrived_at AS DATE), COUNT(*), "
-                          f"COUNT(CASE WHEN {negative} THEN 1 END) FROM interactions "
-                          "GROUP BY 1 ORDER BY 1").fetchall()
-    days = [(day, n) for day, n, _ in per_day]
-    data._days = frozenset(day for day, _ in days if day is not None)
+    per_day = [tuple(r) for r in fetch(
+        f"SELECT CAST(arrived_at AS DATE), COUNT(*), COUNT(CASE WHEN {negative} THEN 1 END) "
+        "FROM interactions GROUP BY CAST(arrived_at AS DATE)") if r[0] is not None]
+    per_day.sort()
+    data._days = frozenset(day for day, _, _ in per_day)
     clusters: list[list] = []
-    for day, n in days:
+    for day, n, _ in per_day:
         if clusters and (day - clusters[-1][1]).days <= ISOLATION_GAP_DAYS:
             clusters[-1][1], clusters[-1][2] = day, clusters[-1][2] + n
         else:
@@ -313,9 +319,9 @@ def check_arrivals(data: Dataset) -> list[str]:
     stray = [c for c in clusters if c is not main and c[2] < 0.01 * total]
     if stray:
         first, last, n = stray[0]
-        example = con.execute(
+        example = fetch(
             "SELECT interaction_id, arrived_at FROM interactions WHERE CAST(arrived_at AS DATE) "
-            "BETWEEN ? AND ? ORDER BY arrived_at LIMIT 1", [first, last]).fetchall()[0]
+            f"BETWEEN DATE '{first}' AND DATE '{last}' ORDER BY arrived_at LIMIT 1")[0]
         src = data.files["interactions"]
         raise DataError(
             f"{src.path}: column arrived_at: {n} contact{'s' if n != 1 else ''} dated {first}"
@@ -327,8 +333,8 @@ def check_arrivals(data: Dataset) -> list[str]:
     count = sum(bad for _, _, bad in per_day)
     if not count:
         return []
-    ids = [r[0] for r in con.execute(f"SELECT interaction_id FROM interactions WHERE {negative} "
-                                     "ORDER BY arrived_at LIMIT 3").fetchall()]
+    ids = [r[0] for r in fetch(f"SELECT interaction_id FROM interactions WHERE {negative} "
+                               "ORDER BY arrived_at LIMIT 3")]
     shown = ", ".join(quote(i) for i in ids)
     return [f"interactions: {count:,} contact{'s' if count != 1 else ''} answered or abandoned "
             f"before {'they' if count != 1 else 'it'} arrived (negative wait; e.g. {shown}); "

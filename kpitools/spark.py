@@ -36,7 +36,7 @@ from .casts import cast_column as _cast_column
 from .config import DEFAULTS, CenterConfig, dataset_settings
 from .dialects import SPARK
 from .errors import ConfigError, DataError
-from .loading import SourceFile, check_headers, find_files
+from .loading import SourceFile, check_arrivals, check_headers, find_files
 from .periods import missing_days, parse_closed_days
 from .registry import Registry
 from .registry import registry as default_registry
@@ -206,7 +206,8 @@ class SparkDataset:
     registry: Registry = field(default_factory=lambda: default_registry)
     cached: list = field(default_factory=list)
     config: CenterConfig = DEFAULTS
-    warnings: list[str] = field(default_factory=list)  # as Dataset.warnings (header spellings)
+    warnings: list[str] = field(default_factory=list)  # as Dataset.warnings
+    distrusted_days: frozenset = frozenset()  # as Dataset.distrusted_days (negative waits)
     _days: frozenset | None = None
 
     engine = "spark"
@@ -358,6 +359,14 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
             table = table.cache()
             cached.append(table)
         table.createOrReplaceTempView(name)
-    return SparkDataset(path=path, spark=session, files=files, params=merged,
+    data = SparkDataset(path=path, spark=session, files=files, params=merged,
                         targets=settings.targets, registry=reg, cached=cached,
                         config=settings.config, warnings=warnings)
+    # the loader's rules on arrival dates and negative waits, as on DuckDB
+    try:
+        data.warnings += check_arrivals(data, lambda query: session.sql(query).collect(),
+                                        set(session.table("interactions").columns))
+    except DataError:
+        data.close()
+        raise
+    return data

@@ -705,3 +705,42 @@ def test_center_configuration_applies_on_spark(tmp_path, fixture_data, spark):
     # once_only and repeat_contacts split the eligible contacts between them
     assert d.loc["once_rate", "value"] + d.loc["repeat_contact_rate", "value"] == pytest.approx(1)
     pd.testing.assert_series_equal(s["value"], d["value"], check_exact=False, rtol=1e-9)
+
+
+# -- the loader's arrival rules ------------------------------------------------------------------
+def _weekdays(n: int) -> list[dict]:
+    """n clean contacts on Mon 2 - Wed 4 March 2026 (ISO week 10)."""
+    return [contact(f"i{k}", f"2026-03-0{2 + k % 3}T09:{k % 60:02d}:00", wait=10) for k in range(n)]
+
+
+def test_negative_waits_are_distrusted_alike_on_both_engines(tmp_path, spark):
+    rows = _weekdays(120) + [contact("neg1", "2026-03-03T12:00:00", wait=-30),
+                             contact("neg2", "2026-03-04T12:00:00", outcome="abandoned", wait=-5)]
+    folder = write_data(tmp_path / "neg", "csv", interactions=rows)
+    duck = kpitools.load(folder)
+    spk = kpitools.load(folder, engine="spark", spark=spark)
+    try:
+        days = {dt.date(2026, 3, 3), dt.date(2026, 3, 4)}
+        assert duck.distrusted_days == days and spk.distrusted_days == days
+        assert spk.warnings == duck.warnings
+        assert spk.warnings[0].startswith("interactions: 2 contacts answered or abandoned before "
+                                          "they arrived (negative wait; e.g. 'neg1', 'neg2')")
+        asa = kpitools.kpis(spk, period="2026-W10").set_index("kpi").loc["asa"]
+        assert asa["status"] is None and "negative wait" in asa["note"]
+    finally:
+        duck.close()
+        spk.close()
+
+
+def test_a_contact_far_from_the_rest_is_refused_alike_on_both_engines(tmp_path, spark):
+    # 1 of 121 contacts (under 1 %) lies 420 days before the rest (more than 180)
+    rows = _weekdays(120) + [contact("far", "2025-01-06T09:00:00", wait=10)]
+    folder = write_data(tmp_path / "far", "csv", interactions=rows)
+    with pytest.raises(kpitools.DataError) as duck_err:
+        kpitools.load(folder)
+    with pytest.raises(kpitools.DataError) as spark_err:
+        kpitools.load(folder, engine="spark", spark=spark)
+    assert str(spark_err.value) == str(duck_err.value) == (
+        f"{folder}/interactions.csv: column arrived_at: 1 contact dated 2025-01-06 (e.g. "
+        "interaction_id 'far' at 2025-01-06 09:00:00) lies more than 180 days from the rest of "
+        "the data (2026-03-02 to 2026-03-04); correct or remove it")
