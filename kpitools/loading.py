@@ -321,7 +321,7 @@ def check_arrivals(data, fetch=None, columns=None) -> list[str]:
         first, last, n = stray[0]
         example = fetch(
             "SELECT interaction_id, arrived_at FROM interactions WHERE CAST(arrived_at AS DATE) "
-            f"BETWEEN DATE '{first}' AND DATE '{last}' ORDER BY arrived_at LIMIT 1")[0]
+            f"BETWEEN DATE '{first}' AND DATE '{last}' ORDER BY arrived_at, interaction_id LIMIT 1")[0]
         src = data.files["interactions"]
         raise DataError(
             f"{src.path}: column arrived_at: {n} contact{'s' if n != 1 else ''} dated {first}"
@@ -333,8 +333,9 @@ def check_arrivals(data, fetch=None, columns=None) -> list[str]:
     count = sum(bad for _, _, bad in per_day)
     if not count:
         return []
+    # ids break ties in time, so both engines name the same examples
     ids = [r[0] for r in fetch(f"SELECT interaction_id FROM interactions WHERE {negative} "
-                               "ORDER BY arrived_at LIMIT 3")]
+                               "ORDER BY arrived_at, interaction_id LIMIT 3")]
     shown = ", ".join(quote(i) for i in ids)
     return [f"interactions: {count:,} contact{'s' if count != 1 else ''} answered or abandoned "
             f"before {'they' if count != 1 else 'it'} arrived (negative wait; e.g. {shown}); "
