@@ -281,7 +281,7 @@ def wait_kpis(reg: Registry) -> list[str]:
             if any(set(f.measures) & measures for f in k.formulas.values())]
 
 
-def check_arrivals(data, fetch=None, columns=None) -> list[str]:
+def check_arrivals(data, columns, fetch=None) -> list[str]:
     """After loading: refuse contacts dated far from the rest of the data, and list contacts
     with a negative wait (answered or abandoned before they arrived) as distrusted.
 
@@ -289,13 +289,12 @@ def check_arrivals(data, fetch=None, columns=None) -> list[str]:
     wide; one isolated by more than ``ISOLATION_GAP_DAYS`` from the bulk, holding under 1 % of
     the contacts, would make a review compare with an empty period years away.
 
-    Sets ``data._days`` and ``data.distrusted_days``; returns the warnings. ``fetch`` runs a
-    query and returns its rows, ``columns`` are the loaded interactions' columns (default:
-    the DuckDB connection's); the Spark loader passes its own, so both engines share the rule.
+    Sets ``data._days`` and ``data.distrusted_days``; returns the warnings. ``columns`` are
+    the loaded interactions' columns; ``fetch`` runs a query and returns its rows (default:
+    on the DuckDB connection); the Spark loader passes its own, so both engines share the rule.
     """
     if fetch is None:
         fetch = lambda query: data.con.execute(query).fetchall()  # noqa: E731
-        columns = _columns_of(data.con, "interactions")
     negative = ("(outcome = 'handled' AND answered_at < arrived_at) OR "
                 "(outcome = 'abandoned' AND ended_at < arrived_at)")
     if "ended_at" not in columns:
@@ -341,10 +340,6 @@ def check_arrivals(data, fetch=None, columns=None) -> list[str]:
             f"before {'they' if count != 1 else 'it'} arrived (negative wait; e.g. {shown}); "
             f"KPIs built on waits ({', '.join(wait_kpis(data.registry))}) get no status for "
             "the periods holding them"]
-
-
-def _columns_of(con, table: str) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
@@ -431,5 +426,5 @@ def load(path, *, timezone: str | None = None, warehouse: str | Path | None = No
     data = Dataset(path=path, con=con, files=files, params=merged, targets=settings.targets,
                    registry=reg, config=settings.config, input_checks=stamps,
                    unique_columns=unique_columns)
-    data.warnings = warnings + check_arrivals(data)
+    data.warnings = warnings + check_arrivals(data, set(columns["interactions"]))
     return data

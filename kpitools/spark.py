@@ -364,8 +364,8 @@ def load_spark(path, *, timezone: str | None = None, targets: str | Path | None 
                         config=settings.config, warnings=warnings)
     # the loader's rules on arrival dates and negative waits, as on DuckDB
     try:
-        data.warnings += check_arrivals(data, lambda query: session.sql(query).collect(),
-                                        set(session.table("interactions").columns))
+        data.warnings += check_arrivals(data, set(session.table("interactions").columns),
+                                        lambda query: session.sql(query).collect())
     except DataError:
         data.close()
         raise
